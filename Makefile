@@ -1,0 +1,41 @@
+# Two commands do all the set-up on a fresh machine with Python >= 3.10 and pip:
+#   make demo   the worked example from the documents
+#   make test   the whole test suite (lint, tests, notebooks)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint bench notebooks graphviz clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Graphviz's `dot` renders the SVGs; install it with the system package manager
+# when it is missing and we are allowed to, otherwise say exactly what to do.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || sh tools/install-graphviz.sh
+
+demo: $(VENV)/.installed graphviz
+	$(BIN)/autograd-mini demo
+
+test: $(VENV)/.installed graphviz
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/bench.py
+
+notebooks: $(VENV)/.installed graphviz
+	$(BIN)/python tools/run_notebooks.py --write
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,222 @@
+"""The primitives: each one's forward and its derivative rule, side by side.
+
+This table is the only place a derivative is written. A rule receives the
+operation's inputs and output and returns d(output)/d(input) for each input
+that is a ``Value``. The engine calls a rule with plain floats when it
+backpropagates numbers (``backward()``, ``grad()``, the trace) and with the
+``Value`` nodes themselves when it builds a differentiable gradient
+(``grad(create_graph=True)``), so every rule is written in arithmetic that
+works on both.
+
+Three shapes of rule, by how many ``Value`` inputs an operation has:
+
+* ``Unary``  ``d(x, out, c) -> dx``: one ``Value`` input ``x`` and, for the
+  operations with a plain-number operand (``x * 2``, ``2 ** x``), that
+  constant ``c``. Constants never become nodes.
+* ``Binary`` ``d(a, b, out) -> (da, db)``: two ``Value`` inputs.
+* ``Nary``   ``d(xs, out, c) -> [dx for x in xs]``: ``sum`` and ``dot``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+inf = math.inf
+nan = math.nan
+
+
+class Primitive:
+    """One operation: its name, its forward on floats, its derivative rule."""
+
+    __slots__ = ("name", "forward", "d", "symbol")
+
+    def __init__(self, name: str, forward: Callable, d: Callable, symbol: str = "") -> None:
+        self.name = name  # what ``Value.op`` reports
+        self.forward = forward
+        self.d = d
+        # How the operation reads with its constant, for graphs and traces:
+        # "{x} * {c}", "{c} - {x}", ... ("" when the name says it all).
+        self.symbol = symbol
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name!r}>"
+
+
+class Unary(Primitive):
+    """One ``Value`` input (and maybe a constant)."""
+
+    __slots__ = ()
+
+    def floats(self, node: Any) -> tuple:
+        return (self.d(node.parents[0].data, node.data, node._arg),)
+
+    def values(self, node: Any) -> tuple:
+        return (self.d(node.parents[0], node, node._arg),)
+
+
+class Binary(Primitive):
+    """Two ``Value`` inputs."""
+
+    __slots__ = ()
+
+    def floats(self, node: Any) -> tuple:
+        a, b = node.parents
+        return self.d(a.data, b.data, node.data)
+
+    def values(self, node: Any) -> tuple:
+        a, b = node.parents
+        return self.d(a, b, node)
+
+
+class Nary(Primitive):
+    """Any number of ``Value`` inputs."""
+
+    __slots__ = ()
+
+    def floats(self, node: Any) -> list:
+        return self.d([p.data for p in node.parents], node.data, node._arg)
+
+    def values(self, node: Any) -> list:
+        return self.d(node.parents, node, node._arg)
+
+
+# ---------------------------------------------------------------------------
+# Forward functions on floats. They raise a clear error where the operation is
+# undefined and follow IEEE arithmetic (inf, nan) everywhere else.
+
+
+def _num(x: float) -> str:
+    return repr(float(x))
+
+
+def _div(a: float, b: float) -> float:
+    if b == 0:
+        raise ZeroDivisionError(f"division by zero: {_num(a)} / {_num(b)}")
+    return a / b
+
+
+def _pow(a: float, b: float) -> float:
+    if a < 0 and math.isfinite(b) and not b.is_integer():
+        raise ValueError(
+            f"power: negative base {_num(a)} with non-integer exponent {_num(b)} "
+            "has no real value"
+        )
+    if a == 0 and b < 0:
+        raise ZeroDivisionError(f"power: {_num(a)} ** {_num(b)} divides by zero")
+    try:
+        return a**b
+    except OverflowError:  # Python raises where IEEE rounds to infinity
+        odd = b.is_integer() and b % 2 == 1
+        return -inf if (a < 0 and odd) else inf
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return inf
+
+
+def _log(x: float) -> float:
+    if x <= 0:
+        raise ValueError(f"log: operand must be > 0, got {_num(x)}")
+    return math.log(x)
+
+
+def _sqrt(x: float) -> float:
+    if x < 0:
+        raise ValueError(f"sqrt: operand must be >= 0, got {_num(x)}")
+    return math.sqrt(x)
+
+
+def _sigmoid(x: float) -> float:
+    # Two branches so that exp never overflows: sigmoid(-1000) == 0.0 exactly.
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = _exp(x)
+    return e / (1.0 + e)
+
+
+def _relu(x: float) -> float:
+    return x if x > 0 else 0.0 * x  # 0.0 * x keeps nan a nan
+
+
+def _sign(x: Any) -> float:
+    # The derivative of abs; 0 at the kink, as in PyTorch.
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+
+
+# Helpers the rules use, working on floats and on ``Value``s alike.
+
+
+def _log_any(x: Any) -> Any:
+    return _log(x) if isinstance(x, float) else x.log()
+
+
+def _pow_any(a: Any, b: Any) -> Any:
+    return _pow(a, b) if isinstance(a, float) and isinstance(b, float) else a**b
+
+
+def _d_power_base(x: Any, c: Any) -> Any:
+    """d(x ** c)/dx = c · x^(c−1); infinite at x = 0 when 0 < c < 1."""
+    if c == 0:
+        return 0.0
+    if float(x) == 0 and float(c) < 1:
+        return inf
+    return c * _pow_any(x, c - 1)
+
+
+def _d_power_exponent(base: Any, out: Any) -> Any:
+    """d(base ** y)/dy = base^y · ln(base); 0 where base is 0, nan where base < 0.
+
+    A negative base has a real power only at integer exponents, so the
+    derivative along the exponent is undefined there: nan, as in PyTorch.
+    """
+    b = float(base)
+    if b > 0:
+        return out * _log_any(base)
+    return 0.0 if b == 0 else nan
+
+
+# ---------------------------------------------------------------------------
+# The table. ``x`` is the Value input, ``out`` the result, ``c`` the constant.
+
+# Two Value inputs.
+ADD = Binary("+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0))
+SUB = Binary("-", lambda a, b: a - b, lambda a, b, out: (1.0, -1.0))
+MUL = Binary("*", lambda a, b: a * b, lambda a, b, out: (b, a))
+DIV = Binary("/", _div, lambda a, b, out: (1 / b, -out / b))
+POW = Binary("**", _pow, lambda a, b, out: (_d_power_base(a, b), _d_power_exponent(a, out)))
+
+# One Value input and a plain-number constant c.
+ADD_C = Unary("+", lambda x, c: x + c, lambda x, out, c: 1.0, "{x} + {c}")
+SUB_C = Unary("-", lambda x, c: x - c, lambda x, out, c: 1.0, "{x} - {c}")
+RSUB_C = Unary("-", lambda x, c: c - x, lambda x, out, c: -1.0, "{c} - {x}")
+MUL_C = Unary("*", lambda x, c: x * c, lambda x, out, c: c, "{x} * {c}")
+DIV_C = Unary("/", _div, lambda x, out, c: 1 / c, "{x} / {c}")
+RDIV_C = Unary("/", lambda x, c: _div(c, x), lambda x, out, c: -out / x, "{c} / {x}")
+POW_C = Unary("**", _pow, lambda x, out, c: _d_power_base(x, c), "{x} ** {c}")
+RPOW_C = Unary("**", lambda x, c: _pow(c, x), lambda x, out, c: _d_power_exponent(c, out),
+               "{c} ** {x}")
+
+# One Value input, no constant.
+NEG = Unary("neg", lambda x, c: -x, lambda x, out, c: -1.0, "-{x}")
+ABS = Unary("abs", lambda x, c: abs(x), lambda x, out, c: _sign(x))
+EXP = Unary("exp", lambda x, c: _exp(x), lambda x, out, c: out)
+LOG = Unary("log", lambda x, c: _log(x), lambda x, out, c: 1 / x)
+SQRT = Unary("sqrt", lambda x, c: _sqrt(x),
+             lambda x, out, c: 0.5 / out if float(out) != 0 else inf)
+TANH = Unary("tanh", lambda x, c: math.tanh(x), lambda x, out, c: 1 - out * out)
+SIGMOID = Unary("sigmoid", lambda x, c: _sigmoid(x), lambda x, out, c: out * (1 - out))
+RELU = Unary("relu", lambda x, c: _relu(x), lambda x, out, c: 1.0 if x > 0 else 0.0)
+
+# Any number of Value inputs. ``sum`` keeps the sum of its constant operands in
+# c; ``dot`` keeps in c each Value operand's partner in its product: an index
+# into the Value inputs, or the constant itself.
+SUM = Nary("sum", None, lambda xs, out, c: [1.0] * len(xs))
+DOT = Nary("dot", None,
+           lambda xs, out, c: [xs[j] if type(j) is int else j for j in c])
+
+UNARY_BY_NAME = {op.name: op for op in (ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU)}
