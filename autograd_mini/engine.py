@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from . import ops
+from .ops import Unary
 
 Number = int | float
 
@@ -176,29 +177,37 @@ class Value:
     def backward(self, grad: Number = 1.0) -> None:
         """Add ``grad * d(self)/d(node)`` into ``node.grad`` for every node below.
 
-        Gradients accumulate: call ``zero_grad()`` between passes.
+        Gradients accumulate, as in PyTorch: call ``zero_grad()`` between
+        passes. A node whose gradient is exactly 0 passes nothing on, so a
+        switched-off relu costs nothing and 0·∞ counts as 0, not nan.
 
         >>> x = Value(3.0); y = x * x; y.backward(); x.grad
         6.0
         """
         seed = _real(grad, "backward grad")
-        order = _backward_order(self)
-        if not order:  # a leaf: d(self)/d(self) = 1
-            self.grad += seed
-            return
-        # This pass's gradients of the inner nodes, kept apart from their .grad
-        # so that a second backward() adds the same amounts again (PyTorch's
-        # accumulation) instead of re-propagating what is already there.
-        fresh = dict.fromkeys(order, 0.0)
-        fresh[self] = seed
         with _gc_paused():
+            order = _backward_order(self)
+            if not order:  # a leaf: d(self)/d(self) = 1
+                self.grad += seed
+                return
+            # Gather this pass's gradient of each inner node in its .grad, the
+            # earlier total set aside: a second backward() then adds the same
+            # amounts again instead of re-propagating what is already there.
+            earlier = [node.grad for node in order]
             for node in order:
-                g = fresh[node]
-                node.grad += g
-                for parent, local in zip(node.parents, node._op.floats(node)):
-                    if parent.parents:
-                        fresh[parent] += g * local
-                    else:
+                node.grad = 0.0
+            self.grad = seed
+            for node, before in zip(order, earlier):
+                g = node.grad  # complete: every consumer came earlier in order
+                node.grad = before + g
+                if g == 0.0:
+                    continue
+                op = node._op
+                if op.__class__ is Unary:  # the commonest node, without the adapter
+                    parent = node.parents[0]
+                    parent.grad += g * op.d(parent.data, node.data, node._arg)
+                else:
+                    for parent, local in zip(node.parents, op.floats(node)):
                         parent.grad += g * local
 
     def zero_grad(self) -> None:
@@ -236,7 +245,7 @@ def _binary(op: ops.Binary, a: Value, b: Value) -> Value:
 
 
 def _unary(op: ops.Unary, x: Value) -> Value:
-    return _make(op.forward(x.data, None), op, (x,), None)
+    return _make(op.forward(x.data), op, (x,), None)
 
 
 def _with_const(op: ops.Unary, x: Value, c: object) -> Value:
@@ -273,45 +282,81 @@ def sum(values: Iterable[Value | Number]) -> Value:
     return _make(total, ops.SUM, tuple(parents), const)
 
 
-def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number]) -> Value:
-    """Σ wᵢ·xᵢ as ONE node; each operand may be a Value or a number.
+def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number],
+        bias: Value | Number = 0.0) -> Value:
+    """Σ wᵢ·xᵢ + bias as ONE node; every operand may be a Value or a number.
 
-    A neuron's pre-activation is ``dot([*w, b], [*x, 1.0])``: the bias is the
-    weight of an input that is always 1.
+    This is a neuron's pre-activation: ``dot(w, x, b)``.
 
     >>> from autograd_mini import Value, dot
-    >>> dot([Value(2.0), Value(3.0)], [4.0, 5.0]).data
-    23.0
+    >>> dot([Value(2.0), Value(3.0)], [4.0, 5.0], bias=Value(1.0)).data
+    24.0
     """
-    if len(ws) != len(xs):
-        raise ValueError(f"dot: lengths differ ({len(ws)} weights, {len(xs)} inputs)")
-    wd = [w.data if type(w) is Value else _real(w, "dot operand") for w in ws]
-    xd = [x.data if type(x) is Value else _real(x, "dot operand") for x in xs]
-    total = builtins.sum(map(float.__mul__, wd, xd))
-    # parents: the Value operands, ws first, then xs. partner[k]: what parent k
-    # is multiplied by, as an index into parents or as the constant itself.
-    w_is = [type(w) is Value for w in ws]
-    x_is = [type(x) is Value for x in xs]
-    parents = [w for w, is_v in zip(ws, w_is) if is_v]
-    n_w = len(parents)
-    parents += [x for x, is_v in zip(xs, x_is) if is_v]
+    n = len(ws)
+    if len(xs) != n:
+        raise ValueError(f"dot: lengths differ ({n} weights, {len(xs)} inputs)")
+    b_is_value = type(bias) is Value
+    b = bias.data if b_is_value else _real(bias, "dot bias")
+    # The two shapes a network makes, without a per-operand dispatch: every
+    # pair Value·Value (hidden layers) or Value·number (the input layer).
+    products = [w.data * x.data for w, x in zip(ws, xs) if type(w) is Value is type(x)]
+    if len(products) == n:
+        parents = (*ws, *xs, bias) if b_is_value else (*ws, *xs)
+        return _make(builtins.sum(products) + b, ops.DOT, parents,
+                     ((1.0,), _swapped(n, True)) if b_is_value else ((), _swapped(n, False)))
+    products = [w.data * x for w, x in zip(ws, xs) if type(w) is Value and type(x) is float]
+    if len(products) == n:
+        parents = (*ws, bias) if b_is_value else tuple(ws)
+        constants = (*xs, 1.0) if b_is_value else tuple(xs)
+        p = len(parents)
+        return _make(builtins.sum(products) + b, ops.DOT, parents, (constants, range(p, 2 * p)))
+    return _dot_general(ws, xs, bias, b_is_value, b)
+
+
+_swaps: dict[tuple[int, bool], tuple[int, ...]] = {}
+
+
+def _swapped(n: int, with_bias: bool) -> tuple[int, ...]:
+    """Partner table of n Value·Value pairs (parents w₀…, x₀…[, b]): wᵢ ↔ xᵢ."""
+    key = (n, with_bias)
+    table = _swaps.get(key)
+    if table is None:
+        table = (*range(n, 2 * n), *range(n), *((2 * n + 1,) if with_bias else ()))
+        if len(_swaps) < 4096:
+            _swaps[key] = table
+    return table
+
+
+def _dot_general(ws: Sequence, xs: Sequence, bias: object, b_is_value: bool, b: float) -> Value:
+    """Any mix of Value and number operands.
+
+    parents: the Value operands, ws first, then xs, then the bias; constants:
+    the number operands. partner[k]: where parent k's multiplier sits in
+    [*parents, *constants].
+    """
+    operands = [*ws, *xs]
+    data = [o.data if type(o) is Value else _real(o, "dot operand") for o in operands]
+    is_value = [type(o) is Value for o in operands]
+    parents = [o for o, v in zip(operands, is_value) if v]
+    constants = [d for d, v in zip(data, is_value) if not v]
+    n_parents = len(parents) + b_is_value
+    place, k_parent, k_const = [], 0, n_parents
+    for v in is_value:
+        place.append(k_parent if v else k_const)
+        if v:
+            k_parent += 1
+        else:
+            k_const += 1
+    n = len(ws)
+    partner = [place[(i + n) % (2 * n)] for i, v in enumerate(is_value) if v]
+    if b_is_value:
+        parents.append(bias)
+        partner.append(n_parents + len(constants))
+        constants.append(1.0)
+    total = builtins.sum(map(float.__mul__, data[:n], data[n:])) + b
     if not parents:
         return Value(total)
-    # Where each pair's Value operands sit in parents.
-    w_index, x_index = [], []
-    k_w, k_x = 0, n_w
-    for wv, xv in zip(w_is, x_is):
-        w_index.append(k_w if wv else None)
-        x_index.append(k_x if xv else None)
-        k_w += wv
-        k_x += xv
-    partner = [None] * len(parents)
-    for i in range(len(wd)):
-        if w_is[i]:
-            partner[w_index[i]] = x_index[i] if x_is[i] else xd[i]
-        if x_is[i]:
-            partner[x_index[i]] = w_index[i] if w_is[i] else wd[i]
-    return _make(total, ops.DOT, tuple(parents), tuple(partner))
+    return _make(total, ops.DOT, tuple(parents), (tuple(constants), tuple(partner)))
 
 
 # --- walking the graph
@@ -331,38 +376,30 @@ def walk(root: Value) -> Iterator[Value]:
 
 
 def _backward_order(root: Value) -> list[Value]:
-    """The inner (non-leaf) nodes below ``root``, each after all its consumers.
+    """The inner (non-leaf) nodes below ``root``, each before all of its inputs.
 
-    Kahn's algorithm, iterative, so a graph a million nodes deep needs no
-    recursion. Leaves are left out: they only receive gradient, and skipping
-    them saves a dictionary operation on every edge into a parameter.
+    An iterative depth-first search (no recursion, so a graph a million nodes
+    deep works) whose post-order, reversed, is a topological order. Leaves
+    are left out: they only receive gradient, and skipping them saves a set
+    lookup on every edge into a parameter.
     """
     if not root.parents:
         return []
-    # Pass 1: how many times each inner node is consumed inside this graph.
-    consumers = {root: 0}
-    stack = [root]
+    seen = {root}
+    order: list[Value] = []
+    stack = [(root, iter(root.parents))]
     with _gc_paused():
         while stack:
-            for p in stack.pop().parents:
-                if p.parents:
-                    if p in consumers:
-                        consumers[p] += 1
-                    else:
-                        consumers[p] = 1
-                        stack.append(p)
-        # Pass 2: a node is ready once every consumer has been visited.
-        order = []
-        ready = [root]
-        while ready:
-            node = ready.pop()
-            order.append(node)
-            for p in node.parents:
-                if p.parents:
-                    left = consumers[p] - 1
-                    consumers[p] = left
-                    if not left:
-                        ready.append(p)
+            node, parents = stack[-1]
+            for p in parents:
+                if p.parents and p not in seen:
+                    seen.add(p)
+                    stack.append((p, iter(p.parents)))
+                    break
+            else:  # every input of node is placed: node goes after them
+                stack.pop()
+                order.append(node)
+    order.reverse()
     return order
 
 
@@ -429,8 +466,11 @@ def _accumulate(order: list[Value], acc: dict, wanted: set, mode: str) -> None:
     Leaves get gradient only if asked for. In "values" mode the rules are
     called with the nodes, so every product and sum below is itself recorded.
     """
+    floats = mode == "floats"
     for node in order:
         g = acc.pop(node) if node not in wanted else acc[node]
+        if floats and g == 0.0:  # as in backward(): nothing flows
+            continue
         locals_ = getattr(node._op, mode)(node)
         for parent, local in zip(node.parents, locals_):
             if parent.parents or parent in wanted:

@@ -12,7 +12,8 @@ Three shapes of rule, by how many ``Value`` inputs an operation has:
 
 * ``Unary``  ``d(x, out, c) -> dx``: one ``Value`` input ``x`` and, for the
   operations with a plain-number operand (``x * 2``, ``2 ** x``), that
-  constant ``c``. Constants never become nodes.
+  constant ``c`` (``None`` for the others). Constants never become nodes.
+  The forward is ``f(x)``, or ``f(x, c)`` with a constant.
 * ``Binary`` ``d(a, b, out) -> (da, db)``: two ``Value`` inputs.
 * ``Nary``   ``d(xs, out, c) -> [dx for x in xs]``: ``sum`` and ``dot``.
 """
@@ -140,7 +141,7 @@ def _sigmoid(x: float) -> float:
 
 
 def _relu(x: float) -> float:
-    return x if x > 0 else 0.0 * x  # 0.0 * x keeps nan a nan
+    return x if x > 0 or x != x else 0.0  # x != x: nan stays nan
 
 
 def _sign(x: Any) -> float:
@@ -202,21 +203,28 @@ RPOW_C = Unary("**", lambda x, c: _pow(c, x), lambda x, out, c: _d_power_exponen
                "{c} ** {x}")
 
 # One Value input, no constant.
-NEG = Unary("neg", lambda x, c: -x, lambda x, out, c: -1.0, "-{x}")
-ABS = Unary("abs", lambda x, c: abs(x), lambda x, out, c: _sign(x))
-EXP = Unary("exp", lambda x, c: _exp(x), lambda x, out, c: out)
-LOG = Unary("log", lambda x, c: _log(x), lambda x, out, c: 1 / x)
-SQRT = Unary("sqrt", lambda x, c: _sqrt(x),
-             lambda x, out, c: 0.5 / out if float(out) != 0 else inf)
-TANH = Unary("tanh", lambda x, c: math.tanh(x), lambda x, out, c: 1 - out * out)
-SIGMOID = Unary("sigmoid", lambda x, c: _sigmoid(x), lambda x, out, c: out * (1 - out))
-RELU = Unary("relu", lambda x, c: _relu(x), lambda x, out, c: 1.0 if x > 0 else 0.0)
+NEG = Unary("neg", float.__neg__, lambda x, out, c: -1.0, "-{x}")
+ABS = Unary("abs", abs, lambda x, out, c: _sign(x))
+EXP = Unary("exp", _exp, lambda x, out, c: out)
+LOG = Unary("log", _log, lambda x, out, c: 1 / x)
+SQRT = Unary("sqrt", _sqrt, lambda x, out, c: 0.5 / out if float(out) != 0 else inf)
+TANH = Unary("tanh", math.tanh, lambda x, out, c: 1 - out * out)
+SIGMOID = Unary("sigmoid", _sigmoid, lambda x, out, c: out * (1 - out))
+RELU = Unary("relu", _relu, lambda x, out, c: 1.0 if x > 0 else 0.0)
 
-# Any number of Value inputs. ``sum`` keeps the sum of its constant operands in
-# c; ``dot`` keeps in c each Value operand's partner in its product: an index
-# into the Value inputs, or the constant itself.
+def _d_dot(xs: Any, out: Any, c: tuple) -> list:
+    """d(Σ aᵢ·bᵢ + bias)/d(aᵢ) = bᵢ: each operand's derivative is its partner.
+
+    c = (constants, partner): parent k's partner sits at partner[k] in
+    [*inputs, *constants]; the bias's partner is a constant 1.0.
+    """
+    constants, partner = c
+    table = [*xs, *constants]
+    return [table[j] for j in partner]
+
+
+# Any number of Value inputs. ``sum`` keeps the sum of its number operands in c.
 SUM = Nary("sum", None, lambda xs, out, c: [1.0] * len(xs))
-DOT = Nary("dot", None,
-           lambda xs, out, c: [xs[j] if type(j) is int else j for j in c])
+DOT = Nary("dot", None, _d_dot)
 
 UNARY_BY_NAME = {op.name: op for op in (ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU)}
