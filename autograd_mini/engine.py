@@ -297,19 +297,23 @@ def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number],
         raise ValueError(f"dot: lengths differ ({n} weights, {len(xs)} inputs)")
     b_is_value = type(bias) is Value
     b = bias.data if b_is_value else _real(bias, "dot bias")
-    # The two shapes a network makes, without a per-operand dispatch: every
-    # pair Value·Value (hidden layers) or Value·number (the input layer).
-    products = [w.data * x.data for w, x in zip(ws, xs) if type(w) is Value is type(x)]
-    if len(products) == n:
-        parents = (*ws, *xs, bias) if b_is_value else (*ws, *xs)
-        return _make(builtins.sum(products) + b, ops.DOT, parents,
-                     ((1.0,), _swapped(n, True)) if b_is_value else ((), _swapped(n, False)))
-    products = [w.data * x for w, x in zip(ws, xs) if type(w) is Value and type(x) is float]
-    if len(products) == n:
-        parents = (*ws, bias) if b_is_value else tuple(ws)
-        constants = (*xs, 1.0) if b_is_value else tuple(xs)
-        p = len(parents)
-        return _make(builtins.sum(products) + b, ops.DOT, parents, (constants, range(p, 2 * p)))
+    # The two shapes a network makes, each in one checked pass instead of a
+    # per-operand dispatch: weights times numbers (the input layer) and
+    # weights times Values (the layers above).
+    if n and type(xs[0]) is float:
+        products = [w.data * x for w, x in zip(ws, xs) if type(w) is Value and type(x) is float]
+        if len(products) == n:
+            parents = (*ws, bias) if b_is_value else tuple(ws)
+            constants = (*xs, 1.0) if b_is_value else tuple(xs)
+            p = len(parents)
+            return _make(builtins.sum(products) + b, ops.DOT, parents,
+                         (constants, range(p, 2 * p)))
+    else:
+        products = [w.data * x.data for w, x in zip(ws, xs) if type(w) is Value is type(x)]
+        if len(products) == n:
+            parents = (*ws, *xs, bias) if b_is_value else (*ws, *xs)
+            return _make(builtins.sum(products) + b, ops.DOT, parents,
+                         ((1.0,), _swapped(n, True)) if b_is_value else ((), _swapped(n, False)))
     return _dot_general(ws, xs, bias, b_is_value, b)
 
 
