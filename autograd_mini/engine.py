@@ -194,8 +194,9 @@ class Value:
             # earlier total set aside: a second backward() then adds the same
             # amounts again instead of re-propagating what is already there.
             earlier = [node.grad for node in order]
-            for node in order:
-                node.grad = 0.0
+            if any(earlier):
+                for node in order:
+                    node.grad = 0.0
             self.grad = seed
             for node, before in zip(order, earlier):
                 g = node.grad  # complete: every consumer came earlier in order
