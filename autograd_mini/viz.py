@@ -105,12 +105,12 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True,
         raise ValueError(f"draw_dot: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     if collapse is None:
         _check_size(root, max_nodes)
-        groups: dict[Value, object] = {}
+        groups: dict[Value, _Group] = {}
     else:
         groups = _model_groups(root, collapse, model)
     names = node_names(root)
     ids = {v: f"n{k}" for k, v in enumerate(names)}
-    keys = list(dict.fromkeys(groups.values()))  # in forward order
+    keys = sorted(set(groups.values()), key=lambda group: group.rank)  # as in the model
     group_ids = {key: f"g{k}" for k, key in enumerate(keys)}
     drawn = len(names) - len(groups) + len(keys)
     if collapse is not None and drawn > max_nodes:
@@ -149,7 +149,7 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True,
         record(ids[v], fields, "white" if v.parents else LEAF_FILL)
         if v.parents:
             op_id = ids[v] + "_op"
-            hot_op = v in marked and marked_edge is not None
+            hot_op = marked_edge is not None and marked_edge[0] is v
             g.node(op_id, label=_op_text(v), shape="ellipse", fontsize="10",
                    height="0.3", **({"color": HIGHLIGHT, "penwidth": "2.5"} if hot_op else {}))
             g.edge(op_id, ids[v])
@@ -265,7 +265,8 @@ ACTIVATIONS = ("tanh", "sigmoid", "relu")  # the nodes a neuron may put above it
 class _Group:
     """One drawn node standing for a neuron or a layer of a model."""
 
-    def __init__(self, title: str, activation: str, params: list[Value]) -> None:
+    def __init__(self, rank: int, title: str, activation: str, params: list[Value]) -> None:
+        self.rank = rank  # its place in the model: layer by layer, neuron by neuron
         self.title = title
         self.activation = activation
         self.params = params
@@ -289,11 +290,11 @@ def _model_groups(root: Value, collapse: str, model: object) -> dict[Value, _Gro
     for li, layer in enumerate(layers, 1):
         neurons = layer.neurons
         acts = [_activation(n) for n in neurons]
-        group = _Group(f"layer {li}", f"{len(neurons)} × {acts[0]}",
+        group = _Group(len(owner), f"layer {li}", f"{len(neurons)} × {acts[0]}",
                        [p for n in neurons for p in (*n.w, n.b)])
         for ni, (neuron, act) in enumerate(zip(neurons, acts), 1):
             if collapse == "neuron":
-                group = _Group(f"L{li} N{ni}", act, [*neuron.w, neuron.b])
+                group = _Group(len(owner), f"L{li} N{ni}", act, [*neuron.w, neuron.b])
             for p in (*neuron.w, neuron.b):
                 owner[p] = (group, act)
     groups: dict[Value, _Group] = {}

@@ -103,19 +103,20 @@ def test_highlighting_a_value_marks_that_node_only():
     assert drawing.marked_edges() == []
 
 
-def test_highlighting_a_step_marks_the_edge_receiving_gradient_and_both_ends():
+@pytest.mark.parametrize(("node", "parent"), [("d", "b"), ("f", "d")])
+def test_highlighting_a_step_marks_the_edge_receiving_gradient_and_both_ends(node, parent):
     out, v = expression()
     steps = list(backward_steps(out))
-    step = next(s for s in steps if s.node is v["d"] and s.parent is v["b"])
+    step = next(s for s in steps if s.node is v[node] and s.parent is v[parent])
     drawing = Drawing(render_svg(out, highlight=step))
-    d_id, b_id = drawing.node_with_text("d"), drawing.node_with_text("b")
-    assert drawing.marked_nodes() == {d_id, b_id, f"{d_id}_op"}
+    node_id, parent_id = drawing.node_with_text(node), drawing.node_with_text(parent)
+    assert drawing.marked_nodes() == {node_id, parent_id, f"{node_id}_op"}
     (edge,) = drawing.marked_edges()
-    assert drawing.edge_titles()[edge] == f"{b_id}->{d_id}_op"
+    assert drawing.edge_titles()[edge] == f"{parent_id}->{node_id}_op"
     label = [t.text for t in drawing.edges[edge].iter(f"{SVG}text")]
     assert label == [f"+= {step.contribution:.4g}"]
     # the parent's grad already holds this step's contribution
-    assert f"grad {v['b'].grad:.4g}" in drawing.texts[b_id]
+    assert f"grad {v[parent].grad:.4g}" in drawing.texts[parent_id]
 
 
 def test_x_times_x_highlights_the_edge_of_each_step():
