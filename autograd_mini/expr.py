@@ -172,18 +172,20 @@ class _Parser:
 
     def __init__(self, text: str, variables: Mapping[str, Value], finite: bool) -> None:
         self.tokens = _tokens(text)
-        self.next = next(self.tokens)
+        self.next: _Token | None = None  # read on demand, so errors come in reading order
         self.depth = 0
         self.variables = variables
         self.finite = finite
 
     def peek(self) -> _Token:
+        if self.next is None:
+            self.next = next(self.tokens)
         return self.next
 
     def take(self) -> _Token:
-        token = self.next
+        token = self.peek()
         if token.kind != "end":  # the end token repeats
-            self.next = next(self.tokens)
+            self.next = None
         return token
 
     # --- grammar rules
