@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn, TextIO
 
 from . import __version__
-from .engine import Value
+from .engine import Value, walk
 from .expr import FUNCTIONS, ExprError, check_name, parse
 from .trace import backward_steps
 
@@ -71,6 +71,8 @@ def _grad(args: argparse.Namespace) -> None:
         raise CliError(str(e)) from None
     if root not in variables.values():
         root.label = _unused_name("f", variables)
+    if args.svg is not None:
+        _check_drawable(root)
 
     steps = [step.explain() for step in backward_steps(root)] if args.steps else []
     if not args.steps:
@@ -111,8 +113,15 @@ def _write_svg(root: Value, path: str) -> None:
         raise CliError(f"{path!r} is a directory, not a file name") from None
     except OSError as e:
         raise CliError(f"cannot write {path!r}: {_reason(e)}") from None
-    except ValueError as e:  # a graph too large to draw
-        raise CliError(str(e)) from None
+
+
+def _check_drawable(root: Value) -> None:
+    from .viz import MAX_NODES
+
+    for count, _ in enumerate(walk(root), 1):  # stops counting at the limit
+        if count > MAX_NODES:
+            raise CliError(f"the graph has more than {MAX_NODES} values, too many to draw "
+                           "readably; leave out --svg")
 
 
 def _reason(e: OSError) -> str:
