@@ -45,11 +45,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import handwritten
-from autograd_mini.losses import hinge
-from autograd_mini.nn import MLP
-from autograd_mini.optim import SGD
 
 import autograd_mini as am
+from autograd_mini import losses, nn, optim
 
 try:  # the benchmark-only extra
     from importlib.metadata import version
@@ -113,14 +111,14 @@ def flat(net: list[handwritten.Layer]) -> list[float]:
     return [v for W, b in net for row in [*W, b] for v in row]
 
 
-def ours_model() -> MLP:
-    return MLP(2, SIZES, activation="relu", output_activation="linear", seed=SEED)
+def ours_model() -> nn.MLP:
+    return nn.MLP(2, SIZES, activation="relu", output_activation="linear", seed=SEED)
 
 
-def ours_loss(model: MLP, xs: list[list[float]], ys: list[float]) -> am.Value:
+def ours_loss(model: nn.MLP, xs: list[list[float]], ys: list[float]) -> am.Value:
     """The loss as a user of autograd_mini writes it."""
     scores = [model(x) for x in xs]
-    return hinge(scores, ys) + ALPHA * am.sum([p * p for p in model.parameters()])
+    return losses.hinge(scores, ys) + ALPHA * am.sum([p * p for p in model.parameters()])
 
 
 # --- the three training steps --------------------------------------------------
@@ -151,7 +149,7 @@ class Ours(Contender):
     def __init__(self, start: list, xs: list, ys: list) -> None:
         super().__init__(start, xs, ys)
         self.model = ours_model()
-        self.opt = SGD(self.model.parameters(), lr=LR)
+        self.opt = optim.SGD(self.model.parameters(), lr=LR)
 
     def reset(self) -> None:
         set_weights(self.model, self.start)
@@ -183,8 +181,8 @@ class Micrograd(Contender):
         model = self.model
         inputs = [list(map(micrograd.engine.Value, x)) for x in self.xs]
         scores = list(map(model, inputs))
-        losses = [(1 + -y * s).relu() for y, s in zip(self.ys, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
+        hinges = [(1 + -y * s).relu() for y, s in zip(self.ys, scores)]
+        data_loss = sum(hinges) * (1.0 / len(hinges))
         reg_loss = ALPHA * sum(p * p for p in model.parameters())
         loss = data_loss + reg_loss
         model.zero_grad()
