@@ -473,7 +473,8 @@ def _accumulate(order: list[Value], acc: dict, wanted: set, mode: str) -> None:
     """
     floats = mode == "floats"
     for node in order:
-        g = acc.pop(node) if node not in wanted else acc[node]
+        # A node whose consumers all passed nothing has no entry: gradient 0.
+        g = acc.pop(node, 0.0) if node not in wanted else acc.get(node, 0.0)
         if floats and g == 0.0:  # as in backward(): nothing flows
             continue
         locals_ = getattr(node._op, mode)(node)

@@ -162,7 +162,9 @@ def _pow_any(a: Any, b: Any) -> Any:
 
 def _d_power_base(x: Any, c: Any) -> Any:
     """d(x ** c)/dx = c · x^(c−1); infinite at x = 0 when 0 < c < 1."""
-    if c == 0:
+    if float(c) == 0 and (type(c) is float or float(x) == 0):
+        # x ** 0 is constant in x. A Value exponent keeps the general form
+        # away from x = 0, so its derivative along c (1/x) survives.
         return 0.0
     if float(x) == 0 and float(c) < 1:
         return inf

@@ -36,7 +36,6 @@ import json
 import math
 import platform
 import pstats
-import random
 import statistics
 import sys
 import time
@@ -47,7 +46,7 @@ from pathlib import Path
 import handwritten
 
 import autograd_mini as am
-from autograd_mini import losses, nn, optim
+from autograd_mini import data, losses, nn, optim
 
 try:  # the benchmark-only extra
     from importlib.metadata import version
@@ -76,17 +75,7 @@ TARGETS = {"vs_micrograd": 25.0, "vs_handwritten": 3.0, "bytes_per_node": 200.0}
 
 def moons_data() -> tuple[list[list[float]], list[float]]:
     """The two-moons points and their labels (+1 upper moon, -1 lower moon)."""
-    rng = random.Random(SEED)
-    xs, ys = [], []
-    for i in range(N_POINTS):
-        t = math.pi * rng.random()
-        if i % 2 == 0:
-            x, y, label = math.cos(t), math.sin(t), 1.0
-        else:
-            x, y, label = 1.0 - math.cos(t), 0.5 - math.sin(t), -1.0
-        xs.append([x + rng.gauss(0.0, NOISE), y + rng.gauss(0.0, NOISE)])
-        ys.append(label)
-    return xs, ys
+    return data.moons(N_POINTS, NOISE, SEED)
 
 
 def get_weights(model: object) -> list[handwritten.Layer]:

@@ -1,0 +1,344 @@
+"""Neurons, layers and multilayer perceptrons built from ``Value``s.
+
+A neuron is Nielsen's: ``a = σ(Σₖ wₖ·xₖ + b)``, where ``w[k]`` connects input
+k. Its pre-activation is ONE ``dot`` node, so a drawn network shows one node
+per neuron sum instead of a ladder of ``+`` and ``*``.
+
+>>> from autograd_mini.nn import MLP
+>>> net = MLP(2, [3, 1], activation="tanh", seed=0)
+>>> out = net([0.5, -1.0])          # one output neuron: one Value
+>>> out.backward()
+>>> len(net.parameters())
+13
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import tempfile
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from .engine import Value, dot
+
+__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
+
+# Activation name -> the Value method that applies it (None: the identity).
+ACTIVATIONS = {"sigmoid": Value.sigmoid, "tanh": Value.tanh, "relu": Value.relu, "linear": None}
+
+FILE_FORMAT = "autograd_mini.nn"  # written into every saved model, checked on load
+FILE_VERSION = 1
+
+
+def _activation(name: object) -> Any:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        valid = ", ".join(repr(k) for k in ACTIVATIONS)
+        raise ValueError(f"unknown activation {name!r}; valid ones are {valid}")
+    return ACTIVATIONS[name]
+
+
+def _count(n: object, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{what} must be a whole number >= 1, got {n!r}")
+    return n
+
+
+def _pretty(name: str) -> str:
+    """An internal parameter name as a user reads it: ``w#3`` -> ``w[3]``."""
+    key, _, index = name.partition("#")
+    return f"{key}[{index}]" if index else key
+
+
+def _rng(seed: int | random.Random | None) -> random.Random:
+    return seed if isinstance(seed, random.Random) else random.Random(seed)
+
+
+class Module:
+    """What every network part has: parameters, gradients to clear, saving.
+
+    Subclasses define ``parameters()``, ``_named()`` (the parameters by name,
+    for ``state_dict``) and ``_config()`` (the arguments that rebuild them).
+    """
+
+    def parameters(self) -> list[Value]:
+        """Every trainable ``Value`` of the module, in a fixed order."""
+        return [p for _, p in self._named()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0 (gradients accumulate otherwise)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def __call__(self, x: Sequence[Value | float]) -> Any:
+        raise NotImplementedError
+
+    def _named(self) -> Iterator[tuple[str, Value]]:
+        raise NotImplementedError
+
+    def _config(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # --- state: one float per parameter
+
+    def state_dict(self) -> dict[str, float | list[float]]:
+        """The parameters as JSON-ready numbers: each neuron's ``w`` list and ``b``.
+
+        >>> Neuron(2, seed=0).state_dict().keys()
+        dict_keys(['w', 'b'])
+        """
+        state: dict[str, Any] = {}
+        for name, p in self._named():
+            key, _, index = name.partition("#")
+            if index:
+                state.setdefault(key, []).append(p.data)
+            else:
+                state[key] = p.data
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Set the parameters from ``state``; checks it all first, so a bad one changes nothing.
+
+        >>> a, b = Neuron(2, seed=0), Neuron(2, seed=1)
+        >>> b.load_state_dict(a.state_dict())
+        >>> b.w[0].data == a.w[0].data
+        True
+        """
+        updates = self._check_state(state)
+        for p, x in updates:
+            p.data = x
+
+    def _check_state(self, state: object) -> list[tuple[Value, float]]:
+        if not isinstance(state, dict):
+            raise ValueError(f"a state dict must be a dict, got {type(state).__name__}")
+        mine = self.state_dict()
+        missing = [k for k in mine if k not in state]
+        extra = [k for k in state if k not in mine]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append("missing " + ", ".join(map(repr, missing[:5])))
+            if extra:
+                parts.append("unexpected " + ", ".join(map(repr, extra[:5])))
+            raise ValueError(f"state dict does not fit this {type(self).__name__}: "
+                             + "; ".join(parts))
+        updates = []
+        params = dict(self._named())
+        for key, expected in mine.items():
+            got = state[key]
+            if isinstance(expected, list):
+                if not isinstance(got, list) or len(got) != len(expected):
+                    shape = f"a list of {len(got)}" if isinstance(got, list) else type(got).__name__
+                    raise ValueError(f"state dict entry {key!r}: expected a list of "
+                                     f"{len(expected)} numbers, got {shape}")
+                pairs = [(f"{key}#{i}", x) for i, x in enumerate(got)]
+            else:
+                pairs = [(key, got)]
+            for name, x in pairs:
+                if isinstance(x, bool) or not isinstance(x, (int, float)):
+                    raise ValueError(f"state dict entry {_pretty(name)!r}: "
+                                     f"expected a number, got {type(x).__name__}")
+                if not math.isfinite(x):
+                    raise ValueError(f"state dict entry {_pretty(name)!r}: "
+                                     f"{x!r} is not a finite number")
+                updates.append((params[name], float(x)))
+        return updates
+
+    # --- files
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model as JSON; an existing file is replaced atomically.
+
+        The file holds the architecture and every parameter with its exact
+        float value, so ``type(model).load(path)`` rebuilds the same model.
+        """
+        document = {"format": FILE_FORMAT, "version": FILE_VERSION,
+                    "class": type(self).__name__, "config": self._config(),
+                    "state": self.state_dict()}
+        try:
+            text = json.dumps(document, allow_nan=False, indent=1)
+        except ValueError:
+            bad = next(n for n, p in self._named() if not math.isfinite(p.data))
+            raise ValueError(f"cannot save: parameter {_pretty(bad)} is not finite "
+                             "(the training diverged)") from None
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        # Write beside the target, then rename over it: readers see the old
+        # file or the new one, never half of one.
+        fd, tmp = tempfile.mkstemp(prefix=".saving-", suffix=".json", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Module:
+        """Rebuild a model written by ``save``; a corrupt or mismatched file is a ValueError.
+
+        >>> import os, tempfile
+        >>> net = MLP(2, [2, 1], seed=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "net.json")
+        >>> net.save(path)
+        >>> MLP.load(path).state_dict() == net.state_dict()
+        True
+        """
+        path = os.fspath(path)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}: not a saved model (invalid JSON: {e})") from None
+        if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
+            raise ValueError(f"{path}: not a saved model (no {FILE_FORMAT!r} format marker)")
+        if document.get("version") != FILE_VERSION:
+            raise ValueError(f"{path}: saved model version {document.get('version')!r}, "
+                             f"this version reads {FILE_VERSION}")
+        if document.get("class") != cls.__name__:
+            raise ValueError(f"{path}: holds a {document.get('class')!r}, not a {cls.__name__}")
+        config = document.get("config")
+        if not isinstance(config, dict):
+            raise ValueError(f"{path}: the model's config is missing")
+        try:
+            model = cls(**config)
+            model.load_state_dict(document.get("state"))
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{path}: {e}") from None
+        return model
+
+
+class Neuron(Module):
+    """One neuron: ``activation(Σₖ w[k]·x[k] + b)``, weights uniform in [-1, 1], bias 0.
+
+    >>> n = Neuron(2, activation="linear", seed=0)
+    >>> n.w[0].data = 2.0; n.w[1].data = 3.0; n.b.data = 1.0
+    >>> n([1.0, 1.0]).data
+    6.0
+    """
+
+    def __init__(self, nin: int, activation: str = "tanh",
+                 seed: int | random.Random | None = None) -> None:
+        _count(nin, "Neuron: nin")
+        self.activation = activation
+        self._act = _activation(activation)
+        rng = _rng(seed)
+        self.w = [Value(rng.uniform(-1.0, 1.0), label=f"w{k + 1}") for k in range(nin)]
+        self.b = Value(0.0, label="b")
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"Neuron expected {len(self.w)} inputs, got {len(x)}")
+        z = dot(self.w, x, self.b)
+        return self._act(z) if self._act else z
+
+    def _named(self) -> Iterator[tuple[str, Value]]:
+        for k, w in enumerate(self.w):
+            yield f"w#{k}", w
+        yield "b", self.b
+
+    def _config(self) -> dict[str, Any]:
+        return {"nin": len(self.w), "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same inputs; calling it returns a list of Values.
+
+    >>> Layer(3, 2, activation="relu", seed=0)([1.0, 2.0, 3.0])[1].op in ("relu", "")
+    True
+    """
+
+    def __init__(self, nin: int, nout: int, activation: str = "tanh",
+                 seed: int | random.Random | None = None) -> None:
+        _count(nout, "Layer: nout")
+        _activation(activation)
+        rng = _rng(seed)
+        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+        self.activation = activation
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        if len(x) != len(self.neurons[0].w):
+            raise ValueError(f"Layer expected {len(self.neurons[0].w)} inputs, got {len(x)}")
+        return [n(x) for n in self.neurons]
+
+    def _named(self) -> Iterator[tuple[str, Value]]:
+        for j, n in enumerate(self.neurons):
+            for name, p in n._named():
+                yield f"neurons.{j}.{name}", p
+
+    def _config(self) -> dict[str, Any]:
+        return {"nin": len(self.neurons[0].w), "nout": len(self.neurons),
+                "activation": self.activation}
+
+    def __repr__(self) -> str:
+        nin, nout = len(self.neurons[0].w), len(self.neurons)
+        return f"Layer({nin}, {nout}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """A multilayer perceptron: hidden layers use ``activation``, the last ``output_activation``.
+
+    Returns a list of Values, or one Value when the last layer has one neuron.
+    ``seed`` makes the initial weights reproducible.
+
+    >>> net = MLP(2, [4, 1], activation="sigmoid", output_activation="sigmoid", seed=1)
+    >>> 0.0 < net([0.0, 1.0]).data < 1.0
+    True
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "tanh",
+                 output_activation: str = "linear", seed: int | None = None) -> None:
+        _count(nin, "MLP: nin")
+        if isinstance(nouts, int) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        for n in nouts:
+            _count(n, "MLP: every layer size")
+        _activation(activation)
+        _activation(output_activation)
+        rng = _rng(seed)
+        sizes = [nin, *nouts]
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1],
+                  activation if i < len(nouts) - 1 else output_activation, rng)
+            for i in range(len(nouts))
+        ]
+        self.activation = activation
+        self.output_activation = output_activation
+        self.seed = seed
+        for li, layer in enumerate(self.layers, 1):  # names that read well on a graph
+            for ni, neuron in enumerate(layer.neurons, 1):
+                for k, w in enumerate(neuron.w, 1):
+                    w.label = f"L{li}N{ni}.w{k}"
+                neuron.b.label = f"L{li}N{ni}.b"
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        nin = len(self.layers[0].neurons[0].w)
+        if len(x) != nin:
+            raise ValueError(f"MLP expected {nin} inputs, got {len(x)}")
+        for layer in self.layers:
+            x = [n(x) for n in layer.neurons]
+        return x[0] if len(x) == 1 else x
+
+    def _named(self) -> Iterator[tuple[str, Value]]:
+        for i, layer in enumerate(self.layers):
+            for name, p in layer._named():
+                yield f"layers.{i}.{name}", p
+
+    def _config(self) -> dict[str, Any]:
+        return {"nin": len(self.layers[0].neurons[0].w),
+                "nouts": [len(layer.neurons) for layer in self.layers],
+                "activation": self.activation, "output_activation": self.output_activation}
+
+    def __repr__(self) -> str:
+        sizes = [len(self.layers[0].neurons[0].w), *(len(la.neurons) for la in self.layers)]
+        return (f"MLP({'-'.join(map(str, sizes))}, activation={self.activation!r}, "
+                f"output_activation={self.output_activation!r})")
