@@ -15,15 +15,19 @@ import argparse
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
-from typing import NoReturn, TextIO
+from dataclasses import dataclass
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
-from .engine import Value, walk
+from .engine import Value, no_grad, walk
+from .engine import sum as vsum
 from .expr import FUNCTIONS, ExprError, check_name, parse
 from .trace import backward_steps
 
 PROG = "autograd-mini"
+TASK_NAMES = ("xor", "moons", "spirals")  # the data sets `train` knows, see _tasks()
 
 
 class CliError(Exception):
@@ -138,6 +142,166 @@ def _check_writable_later(path: str) -> None:
         raise CliError(f"cannot write {path!r}: no such directory {folder!r}")
 
 
+# --- train
+
+
+class _Progress:
+    """A progress bar with the running loss on ``stream``.
+
+    On a terminal it is one line, redrawn at most ten times a second; in a
+    log or a pipe it is a few plain lines (the first epoch and every quarter).
+    """
+
+    WIDTH = 30
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total = total
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.marks = {1, *(math.ceil(k * total / 4) for k in range(1, 5))}
+        self.drawn = 0.0
+
+    def update(self, epoch: int, loss: float) -> None:
+        last = epoch == self.total
+        if self.tty:
+            now = time.monotonic()
+            if now - self.drawn < 0.1 and not last:
+                return
+            self.drawn = now
+            filled = self.WIDTH * epoch // self.total
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            end = "\n" if last else ""
+            self.stream.write(f"\r[{bar}] epoch {epoch}/{self.total}  loss {loss:.6g}{end}")
+            self.stream.flush()
+        elif epoch in self.marks:
+            self.stream.write(f"epoch {epoch}/{self.total}  loss {loss:.6g}\n")
+
+
+@dataclass(frozen=True)
+class _Task:
+    """A data set and how to learn it: the network, the loss, what counts as right."""
+
+    load: Callable[[int], tuple[list, list]]  # seed -> (points, labels)
+    outputs: int
+    activation: str  # of the hidden layers
+    output_activation: str
+    loss: Callable[[Any, Any], Value]  # (network output, label) -> one point's loss
+    predict: Callable[[Any], Any]  # network output -> predicted label
+    optimizer: str  # "sgd" or "adam"
+    hidden: tuple[int, ...]
+    epochs: int
+    lr: float
+    l2: float = 0.0  # weight decay: l2 · Σ w²
+
+
+def _tasks() -> dict[str, _Task]:
+    from . import data, losses  # imported late: only `train` needs them
+
+    return {
+        # The documents' network: sigmoid everywhere, the quadratic cost, plain SGD.
+        "xor": _Task(lambda seed: data.xor(), 1, "sigmoid", "sigmoid",
+                     lambda out, t: losses.quadratic(out, t), lambda out: int(out.data > 0.5),
+                     "sgd", hidden=(4,), epochs=2000, lr=2.0),
+        # A max-margin classifier: scores with labels ±1, as in micrograd's demo.
+        "moons": _Task(lambda seed: data.moons(100, 0.1, seed), 1, "relu", "linear",
+                       lambda out, t: losses.hinge(out, t), lambda out: 1 if out.data > 0 else -1,
+                       "sgd", hidden=(16, 16), epochs=100, lr=0.5, l2=1e-4),
+        "spirals": _Task(lambda seed: data.spirals(50, 3, seed), 3, "relu", "linear",
+                         lambda out, t: losses.cross_entropy(out, t),
+                         lambda out: max(range(len(out)), key=lambda k: out[k].data),
+                         "adam", hidden=(16, 16), epochs=200, lr=0.05),
+    }
+
+
+@dataclass
+class _Trained:
+    model: Any
+    loss: float
+    correct: int
+    total: int
+
+
+def _fit(task: _Task, epochs: int, lr: float, seed: int, hidden: Sequence[int],
+         on_epoch: Callable[[int, float], None]) -> _Trained:
+    """Full-batch training; raises CliError when the loss stops being finite."""
+    from .nn import MLP
+    from .optim import SGD, Adam
+
+    points, labels = task.load(seed)
+    model = MLP(len(points[0]), [*hidden, task.outputs], activation=task.activation,
+                output_activation=task.output_activation, seed=seed)
+    params = model.parameters()
+    optimizer = SGD(params, lr) if task.optimizer == "sgd" else Adam(params, lr)
+
+    def loss_of() -> Value:
+        total = vsum([task.loss(model(x), t) for x, t in zip(points, labels)]) * (1 / len(points))
+        if task.l2:
+            total = total + task.l2 * vsum([p * p for p in params])
+        return total
+
+    for epoch in range(1, epochs + 1):
+        loss = loss_of()
+        if not math.isfinite(loss.data):
+            raise CliError(f"training diverged: the loss is {loss.data!r} at epoch {epoch}; "
+                           "try a smaller --lr")
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        on_epoch(epoch, loss.data)
+    with no_grad():
+        final = loss_of().data
+        correct = sum(task.predict(model(x)) == t for x, t in zip(points, labels))
+    if not math.isfinite(final):
+        raise CliError(f"training diverged: the final loss is {final!r}; try a smaller --lr")
+    return _Trained(model, final, correct, len(points))
+
+
+def _train(args: argparse.Namespace) -> None:
+    task = _tasks()[args.dataset]
+    if args.save is not None:
+        _check_writable_later(args.save)  # before training, not after
+    epochs = args.epochs or task.epochs
+    progress = _Progress(epochs, sys.stderr)
+    result = _fit(task, epochs, args.lr or task.lr, args.seed, args.hidden or task.hidden,
+                  progress.update)
+    print(f"final loss {result.loss:.6g}, accuracy {result.correct / result.total:.1%} "
+          f"({result.correct} of {result.total} training points)")
+    if args.save is not None:
+        try:
+            result.model.save(args.save)
+        except OSError as e:
+            raise CliError(f"cannot write {args.save!r}: {_reason(e)}") from None
+        print(f"model saved to {args.save}")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(x) and x > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return x
+
+
+def _layer_sizes(text: str) -> list[int]:
+    try:
+        return [_positive_int(part) for part in text.split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected layer sizes like 16,16 (whole numbers >= 1), got {text!r}") from None
+
+
 # --- the command line
 
 
@@ -163,7 +327,24 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                       help="print every chain-rule step of backpropagation")
     grad.add_argument("--svg", metavar="FILE", help="write the graph with values and gradients")
 
-    return top, {"grad": grad}
+    train = sub.add_parser(
+        "train", help="train a small network on a toy data set",
+        description="Train a multilayer perceptron and report its loss and accuracy. "
+                    "The progress bar with the running loss goes to stderr.",
+        epilog="Defaults: xor 2-4-1 sigmoid, quadratic cost, SGD; moons 2-16-16-1 relu, hinge "
+               "loss with L2, SGD; spirals 2-16-16-3 relu, cross-entropy, Adam.")
+    train.add_argument("dataset", choices=TASK_NAMES, help="the data set")
+    train.add_argument("--epochs", type=_positive_int, metavar="N",
+                       help="passes over the data (default: per data set)")
+    train.add_argument("--lr", type=_positive_float, metavar="X",
+                       help="learning rate (default: per data set)")
+    train.add_argument("--seed", type=int, default=0, metavar="S",
+                       help="seed for the data and the initial weights (default: 0)")
+    train.add_argument("--hidden", type=_layer_sizes, metavar="SIZES",
+                       help="hidden layer sizes, e.g. 16,16 (default: per data set)")
+    train.add_argument("--save", metavar="FILE", help="save the trained model as JSON")
+
+    return top, {"grad": grad, "train": train}
 
 
 def _dispatch(argv: list[str]) -> None:
@@ -180,7 +361,7 @@ def _dispatch(argv: list[str]) -> None:
         top.parse_args(argv)  # --help, --version, or a one-line error
 
 
-_RUN: dict[str, Callable[[argparse.Namespace], None]] = {"grad": _grad}
+_RUN: dict[str, Callable[[argparse.Namespace], None]] = {"grad": _grad, "train": _train}
 
 
 def _error(message: str, stream: TextIO) -> None:
