@@ -11,6 +11,7 @@ indices (``spirals``). The same seed always gives the same data.
 from __future__ import annotations
 
 import math
+import numbers
 import random
 
 __all__ = ["moons", "spirals", "xor"]
@@ -31,6 +32,16 @@ def _noise(noise: object, what: str) -> float:
     return float(noise)
 
 
+def _rng(seed: object, what: str) -> random.Random:
+    # Only ints (and None: fresh randomness) seed the data sets, so a seed
+    # given by mistake, say 0.5 or "1", is an error rather than another data set.
+    if seed is None:
+        return random.Random()
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"{what}: seed must be an int or None, got {seed!r}")
+    return random.Random(int(seed))
+
+
 def xor() -> tuple[Points, list[float]]:
     """The four points of exclusive-or, labels 0 and 1 (the documents' XOR task)."""
     return [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0, 0.0]
@@ -48,7 +59,7 @@ def moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> tuple[Point
     """
     _check(n, "moons: n")
     sd = _noise(noise, "moons")
-    rng = random.Random(seed)
+    rng = _rng(seed, "moons")
     points, labels = [], []
     for i in range(n):
         t = math.pi * rng.random()
@@ -75,7 +86,7 @@ def spirals(n: int = 100, classes: int = 3, seed: int | None = 0,
     _check(n, "spirals: n", low=2)
     _check(classes, "spirals: classes")
     sd = _noise(noise, "spirals")
-    rng = random.Random(seed)
+    rng = _rng(seed, "spirals")
     points, labels = [], []
     for k in range(classes):
         for i in range(n):

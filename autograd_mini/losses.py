@@ -91,7 +91,8 @@ def binary_cross_entropy(probs: Operand | Sequence[Operand],
                          targets: float | Sequence[float]) -> Value:
     """Mean of −[y·log p + (1 − y)·log(1 − p)] for probabilities p in [0, 1].
 
-    Each log is clamped at −100, as in PyTorch, so p = 0 or 1 is finite.
+    Each log is clamped at −100, as in PyTorch, so p = 0 or 1 is finite. Where
+    the clamp holds (p ≤ e⁻¹⁰⁰) the loss is flat, so its gradient there is 0.
 
     >>> round(binary_cross_entropy(Value(0.5), 1.0).data, 6)
     0.693147
@@ -124,16 +125,20 @@ def cross_entropy(logits: Sequence[Operand], target_index: int) -> Value:
     """
     if isinstance(logits, Value) or not isinstance(logits, Sequence) or not logits:
         raise ValueError("cross_entropy: logits must be a non-empty list of scores, one per class")
-    if isinstance(target_index, bool) or not isinstance(target_index, int):
+    if isinstance(target_index, bool) or not isinstance(target_index, numbers.Integral):
         raise TypeError("cross_entropy: target_index must be an int, "
                         f"got {type(target_index).__name__}")
+    target_index = int(target_index)
     if not 0 <= target_index < len(logits):
         raise ValueError(f"cross_entropy: target_index {target_index} is out of range "
                          f"for {len(logits)} classes")
     zs = [_value(z) for z in logits]
+    # −inf is a class ruled out (its probability is 0); nan or +inf has no softmax.
+    bad = [z.data for z in zs if math.isnan(z.data) or z.data == math.inf]
     m = max(z.data for z in zs)
-    if not math.isfinite(m):
-        raise ValueError(f"cross_entropy: logits must be finite, got {m!r}")
+    if bad or m == -math.inf:
+        shown = bad[0] if bad else m
+        raise ValueError(f"cross_entropy: logits must be finite, got {shown!r}")
     return vsum([(z - m).exp() for z in zs]).log() + (m - zs[target_index])
 
 
@@ -147,10 +152,10 @@ def hinge(scores: Operand | Sequence[Operand], labels: float | Sequence[float]) 
     margins = []
     for s, y in zip(ss, ys):
         # 1 − y·s with y = ±1 is 1 − s or 1 + s: one node instead of two.
-        if y == 1:
-            margins.append((1.0 - s).relu() if isinstance(s, Value) else Value(max(0.0, 1.0 - s)))
+        if y == 1 and y.__class__ is not bool:  # True == 1, but is no ±1 label
+            margins.append((1.0 - _value(s)).relu())
         elif y == -1:
-            margins.append((1.0 + s).relu() if isinstance(s, Value) else Value(max(0.0, 1.0 + s)))
+            margins.append((1.0 + _value(s)).relu())
         else:
             raise ValueError(f"hinge: labels must be +1 or -1, got {y!r} "
                              "(for labels 0/1 pass 2·y − 1)")

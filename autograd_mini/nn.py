@@ -14,11 +14,13 @@ per neuron sum instead of a ladder of ``+`` and ``*``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import numbers
 import os
 import random
-import tempfile
+import secrets
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -56,6 +58,33 @@ def _rng(seed: int | random.Random | None) -> random.Random:
     return seed if isinstance(seed, random.Random) else random.Random(seed)
 
 
+def _length(x: object, expected: int, who: str) -> None:
+    """Check that ``x`` is a list of ``expected`` inputs, naming both counts if not."""
+    try:
+        got = len(x)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{who} expected a list of {expected} inputs, "
+                        f"got a {type(x).__name__}") from None
+    if got != expected:
+        raise ValueError(f"{who} expected {expected} inputs, got {got}")
+
+
+def _state_number(name: str, x: object) -> float:
+    """One state dict entry as a finite float, or a ValueError naming the parameter."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise ValueError(f"state dict entry {_pretty(name)!r}: "
+                         f"expected a number, got {type(x).__name__}")
+    try:
+        f = float(x)
+    except OverflowError:  # an int beyond the float range
+        f = math.inf
+    if not math.isfinite(f):
+        problem = f"{x!r} is not a finite number" if isinstance(x, float) else \
+            f"{type(x).__name__} too large for a float"
+        raise ValueError(f"state dict entry {_pretty(name)!r}: {problem}")
+    return f
+
+
 class Module:
     """What every network part has: parameters, gradients to clear, saving.
 
@@ -73,13 +102,17 @@ class Module:
             p.grad = 0.0
 
     def __call__(self, x: Sequence[Value | float]) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define __call__")
 
     def _named(self) -> Iterator[tuple[str, Value]]:
-        raise NotImplementedError
+        # A subclass written micrograd-style defines only parameters(): number them.
+        if type(self).parameters is Module.parameters:
+            raise NotImplementedError(f"{type(self).__name__} must define parameters()")
+        for i, p in enumerate(self.parameters()):
+            yield f"params#{i}", p
 
     def _config(self) -> dict[str, Any]:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _config() to be saved")
 
     # --- state: one float per parameter
 
@@ -136,14 +169,7 @@ class Module:
                 pairs = [(f"{key}#{i}", x) for i, x in enumerate(got)]
             else:
                 pairs = [(key, got)]
-            for name, x in pairs:
-                if isinstance(x, bool) or not isinstance(x, (int, float)):
-                    raise ValueError(f"state dict entry {_pretty(name)!r}: "
-                                     f"expected a number, got {type(x).__name__}")
-                if not math.isfinite(x):
-                    raise ValueError(f"state dict entry {_pretty(name)!r}: "
-                                     f"{x!r} is not a finite number")
-                updates.append((params[name], float(x)))
+            updates += [(params[name], _state_number(name, x)) for name, x in pairs]
         return updates
 
     # --- files
@@ -166,16 +192,18 @@ class Module:
         path = os.fspath(path)
         folder = os.path.dirname(os.path.abspath(path))
         # Write beside the target, then rename over it: readers see the old
-        # file or the new one, never half of one.
-        fd, tmp = tempfile.mkstemp(prefix=".saving-", suffix=".json", dir=folder)
+        # file or the new one, never half of one. Mode "x" creates the file
+        # with the usual permissions (a mkstemp file would be private).
+        tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.saving")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
+            with open(tmp, "x", encoding="utf-8") as f:
                 f.write(text + "\n")
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException:
-            os.unlink(tmp)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
             raise
 
     @classmethod
@@ -190,16 +218,21 @@ class Module:
         True
         """
         path = os.fspath(path)
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            raw = f.read()
         try:
-            document = json.loads(text)
+            document = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: not a saved model (not UTF-8 text)") from None
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}: not a saved model (invalid JSON: {e})") from None
+        except RecursionError:
+            raise ValueError(f"{path}: not a saved model (JSON nested too deeply)") from None
         if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
             raise ValueError(f"{path}: not a saved model (no {FILE_FORMAT!r} format marker)")
-        if document.get("version") != FILE_VERSION:
-            raise ValueError(f"{path}: saved model version {document.get('version')!r}, "
+        version = document.get("version")
+        if type(version) is not int or version != FILE_VERSION:
+            raise ValueError(f"{path}: saved model version {version!r}, "
                              f"this version reads {FILE_VERSION}")
         if document.get("class") != cls.__name__:
             raise ValueError(f"{path}: holds a {document.get('class')!r}, not a {cls.__name__}")
@@ -233,8 +266,12 @@ class Neuron(Module):
         self.b = Value(0.0, label="b")
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
-        if len(x) != len(self.w):
-            raise ValueError(f"Neuron expected {len(self.w)} inputs, got {len(x)}")
+        try:  # the common case checked inline: a neuron is called very often
+            fits = len(x) == len(self.w)
+        except TypeError:
+            fits = False
+        if not fits:
+            _length(x, len(self.w), "Neuron")
         z = dot(self.w, x, self.b)
         return self._act(z) if self._act else z
 
@@ -259,6 +296,7 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, activation: str = "tanh",
                  seed: int | random.Random | None = None) -> None:
+        _count(nin, "Layer: nin")
         _count(nout, "Layer: nout")
         _activation(activation)
         rng = _rng(seed)
@@ -266,8 +304,7 @@ class Layer(Module):
         self.activation = activation
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        if len(x) != len(self.neurons[0].w):
-            raise ValueError(f"Layer expected {len(self.neurons[0].w)} inputs, got {len(x)}")
+        _length(x, len(self.neurons[0].w), "Layer")
         return [n(x) for n in self.neurons]
 
     def _named(self) -> Iterator[tuple[str, Value]]:
@@ -321,9 +358,7 @@ class MLP(Module):
                 neuron.b.label = f"L{li}N{ni}.b"
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        nin = len(self.layers[0].neurons[0].w)
-        if len(x) != nin:
-            raise ValueError(f"MLP expected {nin} inputs, got {len(x)}")
+        _length(x, len(self.layers[0].neurons[0].w), "MLP")
         for layer in self.layers:
             x = [n(x) for n in layer.neurons]
         return x[0] if len(x) == 1 else x

@@ -38,13 +38,17 @@ class Optimizer:
     """The parameters to update, ``zero_grad()`` and an abstract ``step()``."""
 
     def __init__(self, params: Iterable[Value]) -> None:
+        name = type(self).__name__
+        if isinstance(params, Value) or hasattr(params, "parameters"):
+            hint = "model.parameters()" if hasattr(params, "parameters") else "[value]"
+            raise TypeError(f"{name}: params must be a list of Values (pass {hint}), "
+                            f"got {type(params).__name__}")
         self.params = list(params)
         for p in self.params:
             if not isinstance(p, Value):
-                raise TypeError(f"{type(self).__name__}: parameters must be Values, "
-                                f"got {type(p).__name__}")
+                raise TypeError(f"{name}: parameters must be Values, got {type(p).__name__}")
         if len({id(p) for p in self.params}) != len(self.params):
-            raise ValueError(f"{type(self).__name__}: a parameter is listed twice")
+            raise ValueError(f"{name}: a parameter is listed twice")
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 before the next backward pass."""
@@ -94,6 +98,8 @@ class Adam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
         super().__init__(params)
         self.lr = _rate(lr, "Adam: lr", 0.0)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (_rate(betas[0], "Adam: betas[0]", 0.0, 1.0, include_low=True),
                       _rate(betas[1], "Adam: betas[1]", 0.0, 1.0, include_low=True))
         self.eps = _rate(eps, "Adam: eps", 0.0)
