@@ -1,7 +1,7 @@
 """The ``autograd-mini`` command (also ``python -m autograd_mini``).
 
     autograd-mini grad "x*y + exp(x)" x=2 y=-3 [--steps] [--svg FILE]
-    autograd-mini demo [--svg FILE]
+    autograd-mini demo [--svg FILE] [--epochs N]
     autograd-mini train {xor,moons,spirals} [--epochs N] [--lr X] [--seed S]
                         [--hidden 16,16] [--save FILE]
 
@@ -15,6 +15,7 @@ import argparse
 import math
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,10 +25,12 @@ from . import __version__
 from .engine import Value, no_grad, walk
 from .engine import sum as vsum
 from .expr import FUNCTIONS, ExprError, check_name, parse
-from .trace import backward_steps
+from .trace import backward_steps, fmt, node_names
 
 PROG = "autograd-mini"
 TASK_NAMES = ("xor", "moons", "spirals")  # the data sets `train` knows, see _tasks()
+DEMO_SVG = "worked-example.svg"  # where `demo` draws its graph unless --svg says otherwise
+MAX_WIDTH = 1000  # neurons per hidden layer: wider is hours per epoch on a scalar engine
 
 
 class CliError(Exception):
@@ -134,12 +137,96 @@ def _reason(e: OSError) -> str:
 
 
 def _check_writable_later(path: str) -> None:
-    """Fail before a long computation, not after, when ``path`` cannot be a file."""
+    """Fail before a long computation, not after, when ``path`` cannot be written."""
     if os.path.isdir(path):
         raise CliError(f"{path!r} is a directory, not a file name")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise CliError(f"cannot write {path!r}: no such directory {folder!r}")
+    # Permissions alone do not tell (the superuser, read-only mounts, /proc):
+    # create and remove a file where the real one will be written.
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe-")
+    except OSError as e:
+        raise CliError(f"cannot write {path!r}: {_reason(e)}") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+# --- demo
+
+
+def _formula(v: Value, names: dict[Value, str]) -> str:
+    """How ``v`` was computed, in its inputs' names: "sigmoid(net_h1)", "w1·i1 + w2·i2 + b1"."""
+    op, c = v._op, v._arg
+    args = [names[p] for p in v.parents]
+    if op.name == "dot" and len(args) % 2 == 1:  # weights, then inputs, then the bias
+        n = len(args) // 2
+        return " + ".join([f"{w}·{x}" for w, x in zip(args[:n], args[n:2 * n])] + args[2 * n:])
+    if op.name == "sum":
+        return " + ".join(args + ([fmt(c)] if c else []))
+    if op.symbol and len(args) == 1:
+        return op.symbol.format(x=args[0], c=fmt(c) if isinstance(c, float) else "")
+    if len(args) == 2:
+        return f"{args[0]} {op.name} {args[1]}"
+    return f"{op.name}({', '.join(args)})"
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from . import example  # imported late: only `demo` needs it
+
+    svg = DEMO_SVG if args.svg is None else args.svg
+    _check_writable_later(svg)
+    lr = example.LEARNING_RATE
+    net = example.network()
+    total = example.loss(net)
+    names = node_names(total)
+    print("The worked example: a 2-2-2 sigmoid network, inputs i1, i2 = "
+          f"{', '.join(map(fmt, example.INPUTS))}, targets {', '.join(map(fmt, example.TARGETS))},"
+          f"\nerror E = ½·Σ (target − out)², learning rate {fmt(lr)}; the weights w1 … w8 learn, "
+          "the biases b1, b2 stay.")
+
+    print("\nForward pass:")
+    width = max(len(name) for name in names.values())
+    for v, name in names.items():
+        if v.parents:
+            print(f"  {name:<{width}} = {fmt(v.data):<12} {_formula(v, names)}")
+
+    print("\nBackward pass, one chain-rule step per edge (∂E/∂x gathers every path to x):")
+    for step in backward_steps(total):
+        print(f"  {step.explain()}")
+
+    ws = example.weights(net)
+    before = [(w.data, w.grad) for w in ws]
+    example.step(net, lr)
+    print(f"\nOne step of gradient descent, w ← w − {fmt(lr)} · ∂E/∂w:")
+    for w, (old, g) in zip(ws, before):
+        print(f"  {w.label} = {fmt(old)} − {fmt(lr)} × {fmt(g)} = {fmt(w.data)}")
+    print(f"E after 1 step = {fmt(example.loss(net).data)} (before: {fmt(total.data)})")
+
+    # The documents' code takes δ_o · out_h element-wise; ∂E/∂w needs δ_j · out_h_k for
+    # every pair. Recomputing its two wrong updates shows where their numbers come from.
+    node = {name: v for v, name in names.items()}
+    wrong = [(5, "net_o1", "out_h1", "out_h2"), (6, "net_o2", "out_h2", "out_h1")]
+    print(f"\nNote: the documents' code prints w6 = {example.SEED_CODE_W6_W7[0]!r} and "
+          f"w7 = {example.SEED_CODE_W6_W7[1]!r}. It multiplies ∂E/∂net_o\nby out_h "
+          "element-wise where the update needs every pair (an outer product), so it updates")
+    for k, delta, used, right in wrong:
+        d, h = node[delta].grad, node[used].data
+        print(f"  w{k + 1} with {used} in place of {right}: {fmt(before[k][0])} − {fmt(lr)} × "
+              f"{fmt(d)} × {fmt(h)} = {fmt(before[k][0] - lr * d * h)}")
+
+    if args.epochs > 1:
+        for _ in range(args.epochs - 1):
+            example.step(net, lr)
+        print(f"\nE after {args.epochs} steps = {fmt(example.loss(net).data)}")
+
+    # Drawn from a fresh forward and backward pass: the step above changed the weights
+    # under the traced graph.
+    drawn = example.loss(example.network())
+    drawn.backward()
+    _write_svg(drawn, svg)
+    print(f"\ngraph with values and gradients written to {svg}")
 
 
 # --- train
@@ -160,6 +247,7 @@ class _Progress:
         self.tty = stream.isatty()
         self.marks = {1, *(math.ceil(k * total / 4) for k in range(1, 5))}
         self.drawn = 0.0
+        self.open = False  # a bar is on the terminal line without its newline
 
     def update(self, epoch: int, loss: float) -> None:
         last = epoch == self.total
@@ -173,8 +261,15 @@ class _Progress:
             end = "\n" if last else ""
             self.stream.write(f"\r[{bar}] epoch {epoch}/{self.total}  loss {loss:.6g}{end}")
             self.stream.flush()
+            self.open = not last
         elif epoch in self.marks:
             self.stream.write(f"epoch {epoch}/{self.total}  loss {loss:.6g}\n")
+
+    def close(self) -> None:
+        """End a bar left unfinished (an error, Ctrl-C), so the next message has its own line."""
+        if self.open:
+            self.stream.write("\n")
+            self.open = False
 
 
 @dataclass(frozen=True)
@@ -191,7 +286,14 @@ class _Task:
     hidden: tuple[int, ...]
     epochs: int
     lr: float
+    about: str  # for --help: the activations and the loss
     l2: float = 0.0  # weight decay: l2 · Σ w²
+
+    def describe(self) -> str:
+        """"2-4-1 sigmoid, quadratic cost, SGD lr 2, 2000 epochs"."""
+        sizes = "-".join(map(str, (2, *self.hidden, self.outputs)))
+        optimizer = "SGD" if self.optimizer == "sgd" else "Adam"
+        return f"{sizes} {self.about}, {optimizer} lr {self.lr:g}, {self.epochs} epochs"
 
 
 def _tasks() -> dict[str, _Task]:
@@ -201,15 +303,17 @@ def _tasks() -> dict[str, _Task]:
         # The documents' network: sigmoid everywhere, the quadratic cost, plain SGD.
         "xor": _Task(lambda seed: data.xor(), 1, "sigmoid", "sigmoid",
                      lambda out, t: losses.quadratic(out, t), lambda out: int(out.data > 0.5),
-                     "sgd", hidden=(4,), epochs=2000, lr=2.0),
+                     "sgd", hidden=(4,), epochs=2000, lr=2.0, about="sigmoid, quadratic cost"),
         # A max-margin classifier: scores with labels ±1, as in micrograd's demo.
         "moons": _Task(lambda seed: data.moons(100, 0.1, seed), 1, "relu", "linear",
                        lambda out, t: losses.hinge(out, t), lambda out: 1 if out.data > 0 else -1,
-                       "sgd", hidden=(16, 16), epochs=100, lr=0.5, l2=1e-4),
+                       "sgd", hidden=(16, 16), epochs=100, lr=0.5, l2=1e-4,
+                       about="relu, hinge loss + L2"),
         "spirals": _Task(lambda seed: data.spirals(50, 3, seed), 3, "relu", "linear",
                          lambda out, t: losses.cross_entropy(out, t),
                          lambda out: max(range(len(out)), key=lambda k: out[k].data),
-                         "adam", hidden=(16, 16), epochs=200, lr=0.05),
+                         "adam", hidden=(16, 16), epochs=100, lr=0.05,
+                         about="relu, cross-entropy"),
     }
 
 
@@ -233,26 +337,30 @@ def _fit(task: _Task, epochs: int, lr: float, seed: int, hidden: Sequence[int],
     params = model.parameters()
     optimizer = SGD(params, lr) if task.optimizer == "sgd" else Adam(params, lr)
 
-    def loss_of() -> Value:
-        total = vsum([task.loss(model(x), t) for x, t in zip(points, labels)]) * (1 / len(points))
-        if task.l2:
-            total = total + task.l2 * vsum([p * p for p in params])
+    def loss_of(when: str) -> Value:
+        # Weights blown up by too large a step make the arithmetic fail (cross_entropy
+        # refuses infinite scores) or the loss not finite: both are divergence.
+        try:
+            total = vsum([task.loss(model(x), t) for x, t in zip(points, labels)])
+            total = total * (1 / len(points))
+            if task.l2:
+                total = total + task.l2 * vsum([p * p for p in params])
+        except (ArithmeticError, ValueError) as e:
+            raise CliError(f"training diverged {when} ({e}); try a smaller --lr") from None
+        if not math.isfinite(total.data):
+            raise CliError(f"training diverged {when}: the loss is {total.data!r}; "
+                           "try a smaller --lr")
         return total
 
     for epoch in range(1, epochs + 1):
-        loss = loss_of()
-        if not math.isfinite(loss.data):
-            raise CliError(f"training diverged: the loss is {loss.data!r} at epoch {epoch}; "
-                           "try a smaller --lr")
+        loss = loss_of(f"at epoch {epoch}")
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         on_epoch(epoch, loss.data)
     with no_grad():
-        final = loss_of().data
+        final = loss_of("after the last epoch").data
         correct = sum(task.predict(model(x)) == t for x, t in zip(points, labels))
-    if not math.isfinite(final):
-        raise CliError(f"training diverged: the final loss is {final!r}; try a smaller --lr")
     return _Trained(model, final, correct, len(points))
 
 
@@ -262,15 +370,19 @@ def _train(args: argparse.Namespace) -> None:
         _check_writable_later(args.save)  # before training, not after
     epochs = args.epochs or task.epochs
     progress = _Progress(epochs, sys.stderr)
-    result = _fit(task, epochs, args.lr or task.lr, args.seed, args.hidden or task.hidden,
-                  progress.update)
-    print(f"final loss {result.loss:.6g}, accuracy {result.correct / result.total:.1%} "
-          f"({result.correct} of {result.total} training points)")
-    if args.save is not None:
+    try:
+        result = _fit(task, epochs, args.lr or task.lr, args.seed, args.hidden or task.hidden,
+                      progress.update)
+    finally:
+        progress.close()
+    if args.save is not None:  # before printing: a failure prints nothing but the error
         try:
             result.model.save(args.save)
         except OSError as e:
             raise CliError(f"cannot write {args.save!r}: {_reason(e)}") from None
+    print(f"final loss {result.loss:.6g}, accuracy {result.correct / result.total:.1%} "
+          f"({result.correct} of {result.total} training points)")
+    if args.save is not None:
         print(f"model saved to {args.save}")
 
 
@@ -296,10 +408,14 @@ def _positive_float(text: str) -> float:
 
 def _layer_sizes(text: str) -> list[int]:
     try:
-        return [_positive_int(part) for part in text.split(",")]
+        sizes = [_positive_int(part) for part in text.split(",")]
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
             f"expected layer sizes like 16,16 (whole numbers >= 1), got {text!r}") from None
+    if max(sizes) > MAX_WIDTH:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_WIDTH} neurons per layer, got {max(sizes)}")
+    return sizes
 
 
 # --- the command line
@@ -327,12 +443,22 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                       help="print every chain-rule step of backpropagation")
     grad.add_argument("--svg", metavar="FILE", help="write the graph with values and gradients")
 
+    demo = sub.add_parser(
+        "demo", help="the worked 2-2-2 example, backpropagation step by step",
+        description="One step of backpropagation through the documents' 2-2-2 sigmoid network: "
+                    "the forward pass, every chain-rule step, the updated weights, and the "
+                    "graph drawn as SVG (needs Graphviz).")
+    demo.add_argument("--svg", metavar="FILE",
+                      help=f"where to write the graph (default: {DEMO_SVG})")
+    demo.add_argument("--epochs", type=_positive_int, default=1, metavar="N",
+                      help="keep training to N steps in all and print E (default: 1)")
+
     train = sub.add_parser(
         "train", help="train a small network on a toy data set",
         description="Train a multilayer perceptron and report its loss and accuracy. "
                     "The progress bar with the running loss goes to stderr.",
-        epilog="Defaults: xor 2-4-1 sigmoid, quadratic cost, SGD; moons 2-16-16-1 relu, hinge "
-               "loss with L2, SGD; spirals 2-16-16-3 relu, cross-entropy, Adam.")
+        epilog="Defaults: " + "; ".join(f"{name} {task.describe()}"
+                                        for name, task in _tasks().items()) + ".")
     train.add_argument("dataset", choices=TASK_NAMES, help="the data set")
     train.add_argument("--epochs", type=_positive_int, metavar="N",
                        help="passes over the data (default: per data set)")
@@ -344,7 +470,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                        help="hidden layer sizes, e.g. 16,16 (default: per data set)")
     train.add_argument("--save", metavar="FILE", help="save the trained model as JSON")
 
-    return top, {"grad": grad, "train": train}
+    return top, {"grad": grad, "demo": demo, "train": train}
 
 
 def _dispatch(argv: list[str]) -> None:
@@ -361,7 +487,8 @@ def _dispatch(argv: list[str]) -> None:
         top.parse_args(argv)  # --help, --version, or a one-line error
 
 
-_RUN: dict[str, Callable[[argparse.Namespace], None]] = {"grad": _grad, "train": _train}
+_RUN: dict[str, Callable[[argparse.Namespace], None]] = {
+    "grad": _grad, "demo": _demo, "train": _train}
 
 
 def _error(message: str, stream: TextIO) -> None:
