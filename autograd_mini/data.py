@@ -20,9 +20,9 @@ Points = list[list[float]]
 
 
 def _check(n: object, what: str, low: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < low:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < low:
         raise ValueError(f"{what} must be a whole number >= {low}, got {n!r}")
-    return n
+    return int(n)  # a numpy integer would make numpy floats of the points
 
 
 def _noise(noise: object, what: str) -> float:
@@ -57,7 +57,7 @@ def moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> tuple[Point
     >>> labels
     [1.0, -1.0, 1.0, -1.0]
     """
-    _check(n, "moons: n")
+    n = _check(n, "moons: n")
     sd = _noise(noise, "moons")
     rng = _rng(seed, "moons")
     points, labels = [], []
@@ -83,8 +83,8 @@ def spirals(n: int = 100, classes: int = 3, seed: int | None = 0,
     >>> len(points), labels.count(1)
     (10, 5)
     """
-    _check(n, "spirals: n", low=2)
-    _check(classes, "spirals: classes")
+    n = _check(n, "spirals: n", low=2)
+    classes = _check(classes, "spirals: classes")
     sd = _noise(noise, "spirals")
     rng = _rng(seed, "spirals")
     points, labels = [], []

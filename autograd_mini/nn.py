@@ -21,7 +21,7 @@ import numbers
 import os
 import random
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from .engine import Value, dot
@@ -43,9 +43,9 @@ def _activation(name: object) -> Any:
 
 
 def _count(n: object, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"{what} must be a whole number >= 1, got {n!r}")
-    return n
+    return int(n)  # a numpy integer becomes an int, which a saved file can hold
 
 
 def _pretty(name: str) -> str:
@@ -258,7 +258,7 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation: str = "tanh",
                  seed: int | random.Random | None = None) -> None:
-        _count(nin, "Neuron: nin")
+        nin = _count(nin, "Neuron: nin")
         self.activation = activation
         self._act = _activation(activation)
         rng = _rng(seed)
@@ -296,8 +296,8 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, activation: str = "tanh",
                  seed: int | random.Random | None = None) -> None:
-        _count(nin, "Layer: nin")
-        _count(nout, "Layer: nout")
+        nin = _count(nin, "Layer: nin")
+        nout = _count(nout, "Layer: nout")
         _activation(activation)
         rng = _rng(seed)
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
@@ -334,11 +334,13 @@ class MLP(Module):
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "tanh",
                  output_activation: str = "linear", seed: int | None = None) -> None:
-        _count(nin, "MLP: nin")
-        if isinstance(nouts, int) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        for n in nouts:
-            _count(n, "MLP: every layer size")
+        nin = _count(nin, "MLP: nin")
+        bad_nouts = f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}"
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Iterable):
+            raise ValueError(bad_nouts)
+        nouts = [_count(n, "MLP: every layer size") for n in nouts]
+        if not nouts:
+            raise ValueError(bad_nouts)
         _activation(activation)
         _activation(output_activation)
         rng = _rng(seed)
@@ -360,7 +362,14 @@ class MLP(Module):
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         _length(x, len(self.layers[0].neurons[0].w), "MLP")
         for layer in self.layers:
-            x = [n(x) for n in layer.neurons]
+            # Each neuron's __call__ inlined, its length check done once
+            # above: the forward pass is most of a training step.
+            neurons = layer.neurons
+            act = neurons[0]._act
+            if act is None:
+                x = [dot(n.w, x, n.b) for n in neurons]
+            else:
+                x = [act(dot(n.w, x, n.b)) for n in neurons]
         return x[0] if len(x) == 1 else x
 
     def _named(self) -> Iterator[tuple[str, Value]]:

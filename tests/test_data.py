@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from autograd_mini.data import moons, spirals, xor
@@ -79,6 +80,14 @@ def test_moons_are_reproducible_for_a_seed_and_differ_for_another():
 def test_moons_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         moons(**kwargs)
+
+
+def test_numpy_integers_give_the_same_pure_python_data():
+    assert moons(np.int64(20), 0.1, np.int64(4)) == moons(20, 0.1, 4)
+    points, labels = spirals(np.int64(5), np.int32(2), seed=np.int64(1))
+    assert (points, labels) == spirals(5, 2, seed=1)
+    assert all(type(x) is float for p in points for x in p)
+    assert all(type(y) is int for y in labels)
 
 
 # --- spirals

@@ -14,6 +14,7 @@ import os
 import random
 import struct
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -180,9 +181,10 @@ def test_mlp_hidden_layers_use_activation_and_the_last_output_activation():
 @pytest.mark.parametrize("output_activation", sorted(ACTIVATIONS))
 def test_mlp_matches_the_same_network_written_with_math(activation, output_activation):
     net = MLP(3, [4, 3, 2], activation=activation, output_activation=output_activation, seed=5)
+    rng = random.Random(0)
     for layer in net.layers:  # non-zero biases, so a bias in the wrong place shows
         for n in layer.neurons:
-            n.b.data = random.Random(id(n) % 1000).uniform(-0.5, 0.5)
+            n.b.data = rng.uniform(-0.5, 0.5)
     x = [0.3, -1.2, 0.8]
     got = [o.data for o in net(x)]
     assert got == pytest.approx(forward_by_hand(net, x), rel=1e-12, abs=1e-15)
@@ -229,6 +231,15 @@ def test_a_hidden_layer_of_one_neuron_works(nouts):
     assert [o.data for o in outs] == pytest.approx(forward_by_hand(net, [0.5, -0.5]), rel=1e-12)
     outs[0].backward()
     assert all(n.w[0].grad != 0.0 for n in net.layers[0].neurons)
+
+
+def test_sizes_may_be_numpy_integers_and_the_model_still_saves(tmp_path):
+    net = MLP(np.int64(2), np.array([3, 1]), seed=0)
+    assert [len(layer.neurons) for layer in net.layers] == [3, 1]
+    net.save(tmp_path / "net.json")
+    assert MLP.load(tmp_path / "net.json").state_dict() == net.state_dict()
+    assert len(Layer(np.int32(2), np.int32(4), seed=0).neurons) == 4
+    assert len(MLP(2, (n for n in [2, 2, 1]), seed=0).layers) == 3  # any iterable of sizes
 
 
 def test_inputs_may_be_ints_tuples_or_values():
@@ -316,7 +327,8 @@ def test_a_single_number_instead_of_a_list_is_a_clear_type_error(model, bad):
     (lambda: MLP(0, [1]), "nin"),
     (lambda: MLP(2, []), "nouts"),
     (lambda: MLP(2, 3), "nouts"),
-    (lambda: MLP(2, "21"), "layer size"),
+    (lambda: MLP(2, "21"), "nouts"),
+    (lambda: MLP(2, None), "nouts"),
     (lambda: MLP(2, [3, 0]), "layer size"),
     (lambda: MLP(2, [3, 1.0]), "layer size"),
 ])
@@ -372,11 +384,11 @@ def test_load_state_dict_round_trip_keeps_the_same_values_objects():
     assert [o.data for o in b([0.1, 0.2, 0.3])] == [o.data for o in a([0.1, 0.2, 0.3])]
 
 
-def test_load_state_dict_accepts_ints_and_stores_floats():
+def test_load_state_dict_accepts_ints_and_numpy_numbers_and_stores_floats():
     n = Neuron(2, seed=0)
-    n.load_state_dict({"w": [1, -2], "b": 3})
+    n.load_state_dict({"w": [1, np.float32(-2.5)], "b": np.int64(3)})
     assert [type(p.data) for p in n.parameters()] == [float] * 3
-    assert [p.data for p in n.parameters()] == [1.0, -2.0, 3.0]
+    assert [p.data for p in n.parameters()] == [1.0, -2.5, 3.0]
 
 
 LAST_W = "layers.1.neurons.0.w"  # the last entries: all the others would be loaded first
