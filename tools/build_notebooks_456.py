@@ -313,8 +313,9 @@ MOONS = [
     Three arms of 50 points each, winding one full turn around the centre. The
     network is 2-16-16-3: one linear output (a *logit*) per class. The loss is
     the mean **cross-entropy** −log softmax(z)[class], and the optimizer is
-    **Adam**, which scales each parameter's step by a running estimate of its
-    gradient's size, so this harder problem needs fewer epochs.
+    **Adam**, which sets each parameter's step from running averages of its
+    gradient and of the gradient's square: steady steps even where gradients
+    are tiny or huge. Each epoch is again one full-batch step.
     """),
     code("""
     XS, YS = spirals(50, 3, seed=0)
@@ -357,8 +358,8 @@ MOONS = [
       is a `Value`, and `backward()` fills in every parameter's gradient.
     * The loss matches the output: a hinge on one score for two classes, a
       cross-entropy on one logit per class for several.
-    * The boundaries are piecewise linear: each ReLU neuron contributes one
-      straight fold, and the network bends the plane along them.
+    * The boundaries are made of straight pieces: a ReLU network is linear
+      between the lines where one of its neurons switches on or off.
     """),
 ]
 
@@ -603,8 +604,8 @@ CHECKING = [
     md("""
     The error is roughly squared at every step: the number of correct digits
     doubles, until it runs into the 16 digits a float holds. The ratio
-    e_{k+1}/e_k² tends to f'''(x*)/(2·f''(x*)) = 36/40.5 = 0.8889, the signature
-    of **quadratic convergence**. Gradient descent, by contrast, gains a fixed
+    $e_{k+1}/e_k^2$ tends to $f'''(x^*)/(2f''(x^*)) = 36/40.5 \\approx 0.8889$, the
+    signature of **quadratic convergence**. Gradient descent, by contrast, gains a fixed
     number of digits per step at best.
 
     The same idea finds roots. Newton for g(x) = x² − 2, x ← x − g(x)/g'(x):
@@ -647,7 +648,8 @@ def main(argv: list[str]) -> None:
     wanted = [n for n in NOTEBOOKS if not argv or any(n.startswith(a) for a in argv)]
     for name in wanted:
         nb = build(name, NOTEBOOKS[name])
-        NotebookClient(nb, timeout=300, kernel_name="python3",
+        NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
+                       coalesce_streams=True,
                        resources={"metadata": {"path": str(FOLDER)}}).execute()
         nbformat.validate(nb)
         nbformat.write(nb, FOLDER / name)
