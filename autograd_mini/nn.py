@@ -186,7 +186,7 @@ class Module:
         try:
             text = json.dumps(document, allow_nan=False, indent=1)
         except ValueError:
-            bad = next(n for n, p in self._named() if not math.isfinite(p.data))
+            bad = next((n for n, p in self._named() if not math.isfinite(p.data)), "?")
             raise ValueError(f"cannot save: parameter {_pretty(bad)} is not finite "
                              "(the training diverged)") from None
         path = os.fspath(path)
@@ -194,7 +194,7 @@ class Module:
         # Write beside the target, then rename over it: readers see the old
         # file or the new one, never half of one. Mode "x" creates the file
         # with the usual permissions (a mkstemp file would be private).
-        tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.saving")
+        tmp = os.path.join(folder, f".saving-{secrets.token_hex(8)}.json")
         try:
             with open(tmp, "x", encoding="utf-8") as f:
                 f.write(text + "\n")

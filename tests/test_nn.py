@@ -552,6 +552,13 @@ def test_saving_replaces_an_existing_file_and_leaves_nothing_else(tmp_path):
     assert os.listdir(tmp_path) == ["net.json"]
 
 
+def test_a_file_name_as_long_as_the_system_allows(tmp_path):
+    path = tmp_path / ("n" * 250 + ".json")  # 255 characters: no room for a longer temporary
+    Neuron(2, seed=0).save(path)
+    assert Neuron.load(path).state_dict() == Neuron(2, seed=0).state_dict()
+    assert os.listdir(tmp_path) == [path.name]
+
+
 def test_a_new_file_gets_the_usual_permissions(tmp_path):
     old = os.umask(0o022)
     try:
