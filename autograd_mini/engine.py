@@ -16,12 +16,13 @@ from __future__ import annotations
 import builtins
 import gc
 import numbers
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from operator import itemgetter
 
 from . import ops
-from .ops import Unary
+from .ops import Unary, _relu
 
 Number = int | float
 
@@ -171,7 +172,7 @@ class Value:
 
     def relu(self) -> Value:
         """max(0, self); its derivative at 0 is taken to be 0, as in PyTorch."""
-        return _unary(ops.RELU, self)
+        return _make(_relu(self.data), ops.RELU, (self,), None)  # _unary inlined: hot
 
     # --- gradients
     def backward(self, grad: Number = 1.0) -> None:
@@ -305,31 +306,50 @@ def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number],
         products = [w.data * x for w, x in zip(ws, xs) if type(w) is Value and type(x) is float]
         if len(products) == n:
             parents = (*ws, bias) if b_is_value else tuple(ws)
-            constants = (*xs, 1.0) if b_is_value else tuple(xs)
-            p = len(parents)
-            return _make(builtins.sum(products) + b, ops.DOT, parents,
-                         (constants, range(p, 2 * p)))
-    else:
+            # Each weight's multiplier is its input, the bias's is 1: the
+            # local derivatives are the constants themselves (no picker).
+            arg = (None, *xs, 1.0) if b_is_value else (None, *xs)
+            return _make(builtins.sum(products) + b, ops.DOT, parents, arg)
+    elif n:  # (no pairs at all: the general path makes a leaf or a bias-only node)
         products = [w.data * x.data for w, x in zip(ws, xs) if type(w) is Value is type(x)]
         if len(products) == n:
             parents = (*ws, *xs, bias) if b_is_value else (*ws, *xs)
-            return _make(builtins.sum(products) + b, ops.DOT, parents,
-                         ((1.0,), _swapped(n, True)) if b_is_value else ((), _swapped(n, False)))
+            return _make(builtins.sum(products) + b, ops.DOT, parents, _swapped(n, b_is_value))
     return _dot_general(ws, xs, bias, b_is_value, b)
 
 
-_swaps: dict[tuple[int, bool], tuple[int, ...]] = {}
+_pickers: dict[tuple[int, ...], Callable[[Sequence], Sequence]] = {}
 
 
-def _swapped(n: int, with_bias: bool) -> tuple[int, ...]:
-    """Partner table of n Value·Value pairs (parents w₀…, x₀…[, b]): wᵢ ↔ xᵢ."""
-    key = (n, with_bias)
-    table = _swaps.get(key)
-    if table is None:
-        table = (*range(n, 2 * n), *range(n), *((2 * n + 1,) if with_bias else ()))
+def _picker(partner: tuple[int, ...]) -> Callable[[Sequence], Sequence]:
+    """A function from [*parents, *constants] to each parent's partner, in one C call."""
+    pick = _pickers.get(partner)
+    if pick is None:
+        pick = itemgetter(*partner) if len(partner) > 1 else _one_picker(partner[0])
+        if len(_pickers) < 4096:  # networks reuse a few shapes; odd calls don't grow it
+            _pickers[partner] = pick
+    return pick
+
+
+def _one_picker(j: int) -> Callable[[Sequence], Sequence]:
+    return lambda table: (table[j],)  # itemgetter of one index returns a bare item
+
+
+_swaps: dict[tuple[int, bool], tuple] = {}
+
+
+def _swapped(n: int, with_bias: bool) -> tuple:
+    """The DOT argument of n Value·Value pairs (parents w₀…, x₀…[, b]): wᵢ ↔ xᵢ, b ↔ 1.
+
+    Shared by every node of that shape, so a hidden neuron allocates nothing for it.
+    """
+    arg = _swaps.get((n, with_bias))
+    if arg is None:
+        pick = _picker((*range(n, 2 * n), *range(n), *((2 * n + 1,) if with_bias else ())))
+        arg = (pick, 1.0) if with_bias else (pick,)
         if len(_swaps) < 4096:
-            _swaps[key] = table
-    return table
+            _swaps[n, with_bias] = arg
+    return arg
 
 
 def _dot_general(ws: Sequence, xs: Sequence, bias: object, b_is_value: bool, b: float) -> Value:
@@ -361,7 +381,7 @@ def _dot_general(ws: Sequence, xs: Sequence, bias: object, b_is_value: bool, b: 
     total = builtins.sum(map(float.__mul__, data[:n], data[n:])) + b
     if not parents:
         return Value(total)
-    return _make(total, ops.DOT, tuple(parents), (tuple(constants), tuple(partner)))
+    return _make(total, ops.DOT, tuple(parents), (_picker(tuple(partner)), *constants))
 
 
 # --- walking the graph

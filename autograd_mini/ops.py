@@ -214,15 +214,19 @@ TANH = Unary("tanh", math.tanh, lambda x, out, c: 1 - out * out)
 SIGMOID = Unary("sigmoid", _sigmoid, lambda x, out, c: out * (1 - out))
 RELU = Unary("relu", _relu, lambda x, out, c: 1.0 if x > 0 else 0.0)
 
-def _d_dot(xs: Any, out: Any, c: tuple) -> list:
+def _d_dot(xs: Any, out: Any, c: tuple) -> Any:
     """d(Σ aᵢ·bᵢ + bias)/d(aᵢ) = bᵢ: each operand's derivative is its partner.
 
-    c = (constants, partner): parent k's partner sits at partner[k] in
-    [*inputs, *constants]; the bias's partner is a constant 1.0.
+    c = (pick, *constants): ``pick([*inputs, *constants])`` lists each input's
+    partner (the bias's partner is a constant 1.0). ``pick`` is None when
+    every partner is a constant — weights times numbers — and the local
+    derivatives are just the constants. (One flat tuple, often shared between
+    nodes: a network allocates little for it.)
     """
-    constants, partner = c
-    table = [*xs, *constants]
-    return [table[j] for j in partner]
+    pick = c[0]
+    if pick is None:
+        return c[1:]
+    return pick([*xs, *c[1:]])
 
 
 # Any number of Value inputs. ``sum`` keeps the sum of its number operands in c.
