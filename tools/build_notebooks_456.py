@@ -359,7 +359,7 @@ MOONS = [
     * The loss matches the output: a hinge on one score for two classes, a
       cross-entropy on one logit per class for several.
     * The boundaries are made of straight pieces: a ReLU network is linear
-      between the lines where one of its neurons switches on or off.
+      in each region where none of its neurons switches on or off.
     """),
 ]
 
