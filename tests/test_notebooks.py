@@ -1,0 +1,218 @@
+"""The notebooks: committed executed, run headless without an error, and say what they should.
+
+Each notebook is run once (in a fresh kernel, by ``tools/run_notebooks.py``),
+then its outputs are searched for the numbers it exists to show. The same
+checks run on the committed copy, so a stale or blank notebook is caught too.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import math
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograd_mini.trace import fmt
+from autograd_mini.viz import HIGHLIGHT
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import run_notebooks  # noqa: E402
+
+PATHS = run_notebooks.notebook_paths()
+IDS = [p.stem for p in PATHS]
+MAX_BYTES = 1_000_000  # a notebook is read on a code host: keep it light
+
+
+@functools.cache
+def executed(stem: str) -> nbformat.NotebookNode:
+    """The notebook run now, in a fresh kernel (once per test session)."""
+    return run_notebooks.execute(run_notebooks.NOTEBOOKS / f"{stem}.ipynb")
+
+
+def committed(stem: str) -> nbformat.NotebookNode:
+    return nbformat.read(run_notebooks.NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+
+
+VERSIONS = {"executed": executed, "committed": committed}
+
+
+def printed(nb: nbformat.NotebookNode) -> str:
+    """Everything the code cells showed as text: printed lines and plain-text results."""
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream":
+                parts.append(out.text)
+            elif "text/plain" in out.get("data", {}):
+                parts.append(out.data["text/plain"])
+    return "\n".join(parts)
+
+
+def images(nb: nbformat.NotebookNode, mime: str) -> list[str]:
+    """The images of one type; SVG text unescaped (Graphviz writes '-' as '&#45;')."""
+    return [html.unescape(out.data[mime]) for cell in nb.cells for out in cell.get("outputs", [])
+            if mime in out.get("data", {})]
+
+
+def markdown(nb: nbformat.NotebookNode) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def number_after(text: str, prefix: str) -> float:
+    """The number printed right after ``prefix`` (exactly one such line)."""
+    found = re.findall(re.escape(prefix) + r"\s*(\S+)", text)
+    assert len(found) == 1, f"expected one line with {prefix!r}, found {len(found)}"
+    return float(found[0])
+
+
+# --- every notebook
+
+
+def test_the_first_three_are_there() -> None:
+    assert {"01-quickstart", "02-worked-example", "03-four-equations"} <= set(IDS)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=IDS)
+def test_committed_with_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.nbformat == 4
+    assert nb.metadata.kernelspec.name == "python3"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, f"{path.name} has no code"
+    counts = [c.execution_count for c in code]
+    assert counts == list(range(1, len(code) + 1)), (
+        f"{path.name} was not saved from one run top to bottom (execution counts {counts}): "
+        "run `make notebooks`")
+    errors = [out.ename for c in code for out in c.outputs if out.output_type == "error"]
+    assert not errors, f"{path.name} was saved with errors: {errors}"
+    assert path.stat().st_size < MAX_BYTES, f"{path.name} is {path.stat().st_size:,} bytes"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=IDS)
+def test_runs_headless_without_stderr(path: Path) -> None:
+    nb = executed(path.stem)  # raises NotebookError naming the cell that failed
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code)
+    stderr = [out.text for c in code for out in c.outputs
+              if out.output_type == "stream" and out.name == "stderr"]
+    assert not stderr, f"{path.name} writes to stderr (a warning?): {stderr}"
+
+
+# --- what each notebook shows; checked on the fresh run and on the committed copy
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_quickstart(version: str) -> None:
+    nb = VERSIONS[version]("01-quickstart")
+    text = printed(nb)
+    e = math.tanh(2.0 * -1.5 + 2.0)  # e = tanh(a·b + a) at a = 2, b = -1.5
+    assert f"∂e/∂a = {fmt((1 - e * e) * (-1.5 + 1))}" in text
+    assert f"∂e/∂b = {fmt((1 - e * e) * 2.0)}" in text
+    # a receives two shares, one per path, and the trace names both
+    assert f"∂e/∂a += ∂e/∂d · ∂d/∂a = {fmt(1 - e * e)} × 1" in text
+    assert f"∂e/∂a += ∂e/∂c · ∂c/∂a = {fmt(1 - e * e)} × -1.5" in text
+    assert "identical: True" in text
+    assert "gradcheck: True" in text
+    assert "gradient mismatch at 1 input(s)" in text and "engine 0.0" in text
+    svgs = images(nb, "image/svg+xml")
+    assert len(svgs) >= 3  # before backward, after, one step highlighted
+    assert sum(HIGHLIGHT in svg for svg in svgs) == 1
+    assert any(f"+= {fmt((1 - e * e) * -1.5, 4)}" in svg for svg in svgs)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_worked_example(version: str) -> None:
+    nb = VERSIONS[version]("02-worked-example")
+    text = printed(nb)
+    assert "E to full precision: 0.29837110876" in text
+    # the updated weights, as the chain rule gives them
+    for name, updated in [("w1", "0.149780716"), ("w2", "0.199561432"),
+                          ("w3", "0.249751144"), ("w4", "0.299502287"),
+                          ("w5", "0.35891648"), ("w6", "0.408666186"),
+                          ("w7", "0.51130127"), ("w8", "0.561370121")]:
+        assert re.search(rf"^{name} = .* = {re.escape(updated)}$", text, re.M), name
+    # the documents' w6, w7 reproduced by the element-wise update, and told apart
+    assert "the documents print: (0.40891648, 0.51137012)  same: True" in text
+    assert "outer product equals the engine: True" in text
+    assert re.search(r"^w6 +0\.408666186 +0\.40891648 +0\.408666186$", text, re.M)
+    assert re.search(r"^w7 +0\.51130127 +0\.51137012 +0\.51130127$", text, re.M)
+    assert re.search(r"^w2 +0\.199561432 +0\.19975043 +0\.199561432$", text, re.M)
+    assert "broadcast (documents):  ['0.01405175', '0.00634091']" in text
+    chain = re.search(r"chain rule, plain: +(\[.*\])", text).group(1)
+    assert f"engine:                 {chain}" in text
+    after = number_after(text, "E at step 10,000 (after 9,999 updates):")
+    assert abs(after - 3.5108548e-05) < 5e-13
+    words = markdown(nb)
+    assert "outer product" in words and "element-wise" in words
+    assert r"\delta_j \cdot \text{out}_{h_k}" in words
+    svgs = images(nb, "image/svg+xml")
+    assert any(HIGHLIGHT in svg and "net_o1" in svg for svg in svgs)
+    assert images(nb, "image/png"), "the training curve is missing"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_four_equations(version: str) -> None:
+    nb = VERSIONS[version]("03-four-equations")
+    text = printed(nb)
+    rows = re.findall(r"^(BP[1-4]) .* (\S+)$", text, re.M)
+    assert [name for name, _ in rows] == ["BP1", "BP2", "BP3", "BP4"]
+    assert all(float(diff) < 1e-12 for _, diff in rows), rows
+    assert number_after(text, "max abs difference, all four equations:") < 1e-12
+    assert number_after(text, "max abs difference over all networks:") < 1e-12
+    assert "∂E/∂w6 = δ_o1 · out_h2 = 0.082667628" in text
+    words = markdown(nb)
+    for name in ["BP1", "BP2", "BP3", "BP4"]:
+        assert f"**{name}**" in words or rf"\textbf{{{name}}}" in words
+
+
+# --- the runner itself
+
+
+def write_notebook(path: Path, *sources: str) -> bytes:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nbformat.write(nb, path)
+    return path.read_bytes()
+
+
+def test_runner_writes_outputs_and_runs_in_the_notebooks_folder(tmp_path: Path) -> None:
+    path = tmp_path / "t.ipynb"
+    write_notebook(path, "import os\nprint(os.getcwd())", "6 * 7")
+    assert run_notebooks.main(["--write", str(path)]) == 0
+    nb = nbformat.read(path, as_version=4)
+    assert [c.execution_count for c in nb.cells] == [1, 2]
+    assert nb.cells[0].outputs[0].text.strip() == str(tmp_path)
+    assert nb.cells[1].outputs[0].data["text/plain"] == "42"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.ipynb"]  # no temporary file left
+
+
+def test_runner_reports_a_failing_cell_on_one_line(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "bad.ipynb"
+    before = write_notebook(path, "x = 1", "x / 0", "print('never')")
+    assert run_notebooks.main(["--write", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("FAILED ")
+    assert "bad.ipynb: cell 2 of 3 ('x / 0'): ZeroDivisionError: division by zero" in err
+    assert path.read_bytes() == before  # a failed notebook is never written
+
+
+def test_runner_refuses_an_unknown_name(capsys) -> None:
+    assert run_notebooks.main(["no-such-notebook"]) == 2
+    err = capsys.readouterr().err
+    assert "no notebook 'no-such-notebook'" in err and "01-quickstart" in err
+
+
+def test_runner_names_a_cell_that_runs_too_long(tmp_path: Path) -> None:
+    path = tmp_path / "slow.ipynb"
+    write_notebook(path, "import time\ntime.sleep(60)")
+    with pytest.raises(run_notebooks.NotebookError, match=r"cell 1 of 1 .*still running after 1 s"):
+        run_notebooks.execute(path, timeout=1)
