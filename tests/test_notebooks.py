@@ -121,10 +121,11 @@ def test_quickstart(version: str) -> None:
     assert "identical: True" in text
     assert "gradcheck: True" in text
     assert "gradient mismatch at 1 input(s)" in text and "engine 0.0" in text
-    svgs = images(nb, "image/svg+xml")
-    assert len(svgs) >= 3  # before backward, after, one step highlighted
-    assert sum(HIGHLIGHT in svg for svg in svgs) == 1
-    assert any(f"+= {fmt((1 - e * e) * -1.5, 4)}" in svg for svg in svgs)
+    before, after, *stepped = images(nb, "image/svg+xml")
+    assert "grad 0<" in before and f"grad {fmt((1 - e * e) * -0.5, 4)}<" in after
+    assert HIGHLIGHT not in before + after
+    share = f"+= {fmt((1 - e * e) * -1.5, 4)}<"  # the edge from a into c, labelled
+    assert any(HIGHLIGHT in svg and share in svg for svg in stepped)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
