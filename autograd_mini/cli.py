@@ -189,8 +189,8 @@ def _demo(args: argparse.Namespace) -> None:
     print("\nForward pass:")
     width = max(len(name) for name in names.values())
     for v, name in names.items():
-        if v.parents:
-            print(f"  {name:<{width}} = {fmt(v.data):<12} {_formula(v, names)}")
+        if v.parents:  # 9 decimals, as the documents print them (1.105905967, not 1.10590597)
+            print(f"  {name:<{width}} = {fmt(v.data, 10):<12} {_formula(v, names)}")
 
     print("\nBackward pass, one chain-rule step per edge (∂E/∂x gathers every path to x):")
     for step in backward_steps(total):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -15,7 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograd_mini.cli import main
+from autograd_mini import example
+from autograd_mini.cli import DEMO_SVG, MAX_WIDTH, _Progress, _tasks, main
+from autograd_mini.data import xor
+from autograd_mini.losses import quadratic
+from autograd_mini.nn import MLP
+from autograd_mini.trace import backward_steps
 
 SVG = "{http://www.w3.org/2000/svg}"
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
@@ -154,6 +161,27 @@ BAD = [
     (["nope"], "invalid choice: 'nope'"),
     ([], "the following arguments are required: COMMAND"),
     (["grad", "+".join(["x*x"] * 300), "x=1", "--svg", "big.svg"], "too many to draw"),
+    # demo: nothing printed, no graph written (its default file would land here)
+    (["demo", "--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
+    (["demo", "--epochs", "many"], "'many' is not a whole number"),
+    (["demo", "extra"], "unrecognized arguments: extra (see 'autograd-mini demo --help')"),
+    # train: checked before any training, no model written
+    (["train", "xor", "--hidden", "0", "--save", "m.json"], "got '0'"),
+    (["train", "xor", "--hidden", "4,,4", "--save", "m.json"], "layer sizes like 16,16"),
+    (["train", "xor", "--hidden", "4x4", "--save", "m.json"], "got '4x4'"),
+    (["train", "xor", "--hidden", f"2,{MAX_WIDTH + 1}", "--save", "m.json"],
+     f"at most {MAX_WIDTH} neurons per layer, got {MAX_WIDTH + 1}"),
+    (["train", "xor", "--lr", "0", "--save", "m.json"], "--lr: must be a positive number"),
+    (["train", "xor", "--lr", "-0.1", "--save", "m.json"], "got '-0.1'"),
+    (["train", "xor", "--lr", "inf", "--save", "m.json"], "got 'inf'"),
+    (["train", "xor", "--lr", "nan", "--save", "m.json"], "got 'nan'"),
+    (["train", "xor", "--lr", "fast", "--save", "m.json"], "'fast' is not a number"),
+    (["train", "xor", "--epochs", "0", "--save", "m.json"], "--epochs: must be at least 1"),
+    (["train", "xor", "--epochs", "1.5", "--save", "m.json"], "'1.5' is not a whole number"),
+    (["train", "xor", "--seed", "s", "--save", "m.json"], "--seed: invalid int value: 's'"),
+    (["train", "circles", "--save", "m.json"], "invalid choice: 'circles'"),
+    (["train", "--save", "m.json"], "the following arguments are required: dataset"),
+    (["train", "xor", "--save", "missing/m.json"], "no such directory"),
 ]
 
 
@@ -165,11 +193,13 @@ def test_bad_input_is_one_line_and_status_2(args: list[str], fragment: str, tmp_
     assert list(tmp_path.iterdir()) == []
 
 
-def test_svg_to_a_directory_or_a_missing_folder(tmp_path: Path) -> None:
-    assert_one_line_error(*cli("grad", "x", "x=1", "--svg", str(tmp_path)),
+@pytest.mark.parametrize("command", [["grad", "x", "x=1", "--svg"], ["demo", "--svg"],
+                                     ["train", "xor", "--save"]])
+def test_output_to_a_directory_or_a_missing_folder(command: list[str], tmp_path: Path) -> None:
+    assert_one_line_error(*cli(*command, str(tmp_path)),
                           f"{str(tmp_path)!r} is a directory, not a file name")
     missing = tmp_path / "no" / "g.svg"
-    assert_one_line_error(*cli("grad", "x", "x=1", "--svg", str(missing)), "no such directory")
+    assert_one_line_error(*cli(*command, str(missing)), "no such directory")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -260,8 +290,11 @@ def test_any_expression_in_a_real_process(expr: str) -> None:
 # --- help and the installed script
 
 @pytest.mark.parametrize(("args", "mentions"), [
-    (["--help"], ["grad"]),
+    (["--help"], ["grad", "demo", "train"]),
     (["grad", "--help"], ["EXPR", "NAME=VALUE", "--steps", "--svg", "exp, log, tanh, sigmoid"]),
+    (["demo", "--help"], ["2-2-2", "--svg FILE", DEMO_SVG, "--epochs N", "Graphviz"]),
+    (["train", "--help"], ["{xor,moons,spirals}", "--epochs N", "--lr X", "--seed S",
+                           "--hidden SIZES", "--save FILE", "stderr"]),
 ])
 def test_help_is_complete_and_short(args: list[str], mentions: list[str]) -> None:
     out = io.StringIO()
@@ -275,8 +308,263 @@ def test_help_is_complete_and_short(args: list[str], mentions: list[str]) -> Non
     assert len(text.splitlines()) <= 30
 
 
+def test_train_help_states_every_default() -> None:
+    out = io.StringIO()
+    with redirect_stdout(out), pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(out.getvalue().split())  # argparse wraps lines anywhere
+    for name, task in _tasks().items():
+        assert f"{name} {task.describe()}" in text
+        assert f"lr {task.lr:g}, {task.epochs} epochs" in text
+
+
 def test_the_installed_script_is_the_same_command() -> None:
     script = Path(sys.executable).with_name("autograd-mini")
     result = subprocess.run([str(script), "grad", "x*x", "x=3"], capture_output=True,
                             encoding="utf-8", env=ENV, timeout=300)
     assert (result.returncode, result.stdout, result.stderr) == (0, "f = 9.0\ndf/dx = 6.0\n", "")
+
+
+# --- demo: the worked example
+
+NUMBER = r"(-?[\d.]+(?:e-?\d+)?)"
+
+
+def demo_output(stdout: str) -> dict:
+    """The demo's output, parsed: forward values and formulas, steps, updates, errors, note."""
+    blocks = [block.splitlines() for block in stdout.split("\n\n") if block.strip()]
+    sections = {lines[0]: lines[1:] for lines in blocks}
+    forward = next(lines for title, lines in sections.items() if title.startswith("Forward"))
+    steps = next(lines for title, lines in sections.items() if title.startswith("Backward"))
+    update = next(lines for title, lines in sections.items() if title.startswith("One step"))
+    note = next([title, *lines] for title, lines in sections.items() if title.startswith("Note"))
+    parsed: dict = {"forward": {}, "formula": {}, "update": {}, "documents": {}}
+    for line in forward:
+        name, value, formula = re.fullmatch(rf"  (\w+) += {NUMBER} +(.+)", line).groups()
+        parsed["forward"][name], parsed["formula"][name] = float(value), formula
+    parsed["steps"] = [line.strip() for line in steps]
+    for line in update[:-1]:
+        name, *numbers = re.fullmatch(
+            rf"  (w\d) = {NUMBER} − 0.5 × {NUMBER} = {NUMBER}", line).groups()
+        parsed["update"][name] = tuple(map(float, numbers))  # old, gradient, new
+    after, before = re.fullmatch(rf"E after 1 step = {NUMBER} \(before: {NUMBER}\)",
+                                 update[-1]).groups()
+    parsed["E after 1"], parsed["E before"] = float(after), float(before)
+    parsed["printed by the documents"] = re.search(
+        rf"prints w6 = {NUMBER} and w7 = {NUMBER}\.", note[0]).groups()
+    for line in note[2:]:
+        name, value = re.fullmatch(rf"  (w\d) with out_h\d in place of out_h\d: .* = {NUMBER}",
+                                   line).groups()
+        parsed["documents"][name] = float(value)
+    for line in stdout.splitlines():
+        if m := re.fullmatch(rf"E after (\d+) steps = {NUMBER}", line):
+            parsed[f"E after {m[1]}"] = float(m[2])
+    parsed["last line"] = stdout.splitlines()[-1]
+    return parsed
+
+
+def test_demo_prints_the_worked_example_and_draws_it(tmp_path: Path) -> None:
+    result = run("demo", "--epochs", "9999", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    out = demo_output(result.stdout)
+    # The documents' forward pass, to the 9 decimals they print.
+    assert out["forward"] == pytest.approx({
+        "net_h1": 0.3775, "out_h1": 0.593269992, "net_h2": 0.3925, "out_h2": 0.596884378,
+        "net_o1": 1.105905967, "out_o1": 0.75136507, "v1": 0.74136507, "v2": 0.549622166,
+        "E_o1": 0.274811083, "net_o2": 1.224921404, "out_o2": 0.772928465, "v3": -0.217071535,
+        "v4": 0.047120051, "E_o2": 0.023560026, "E": 0.298371109}, abs=6e-10)
+    assert out["formula"]["net_o1"] == "w5·out_h1 + w6·out_h2 + b2"
+    assert out["formula"]["out_h2"] == "sigmoid(net_h2)"
+    assert out["formula"]["v3"] == "out_o2 - 0.99"
+    assert out["formula"]["E"] == "E_o1 + E_o2"
+    # Every chain-rule step, as the trace states it.
+    traced = [step.explain() for step in backward_steps(example.loss(example.network()))]
+    assert out["steps"] == traced and len(traced) == 32
+    assert ("∂E/∂w5 += ∂E/∂net_o1 · ∂net_o1/∂w5 = 0.138498562 × 0.593269992 = 0.082167041"
+            in out["steps"])
+    # The updated weights by the chain rule, each new = old − 0.5 × gradient.
+    new = {name: numbers[2] for name, numbers in out["update"].items()}
+    assert new == pytest.approx({
+        "w1": 0.149780716, "w2": 0.199561432, "w3": 0.249751144, "w4": 0.299502287,
+        "w5": 0.35891648, "w6": 0.408666186, "w7": 0.51130127, "w8": 0.561370121}, abs=6e-10)
+    for old, grad, updated in out["update"].values():
+        assert old - 0.5 * grad == pytest.approx(updated, abs=1e-9)
+    assert out["E before"] == out["forward"]["E"]
+    assert out["E after 1"] == pytest.approx(0.291027774, abs=6e-10)
+    assert out["E after 9999"] == pytest.approx(3.5108548e-05, rel=1e-7)
+    # The documents' two wrong numbers, recomputed from what their code multiplies.
+    assert tuple(map(float, out["printed by the documents"])) == example.SEED_CODE_W6_W7
+    assert [out["documents"]["w6"], out["documents"]["w7"]] == pytest.approx(
+        example.SEED_CODE_W6_W7, abs=6e-9)
+    assert out["documents"]["w6"] != pytest.approx(new["w6"], abs=1e-4)
+
+    # The graph: every weight, every named node and the error, with its value.
+    svg = tmp_path / DEMO_SVG
+    assert out["last line"] == f"graph with values and gradients written to {DEMO_SVG}"
+    texts = [t.text for t in ET.parse(svg).getroot().iter(f"{SVG}text")]
+    for name in [f"w{k}" for k in range(1, 9)] + ["E", "E_o1", "net_h1", "out_o2", "i1", "b2"]:
+        assert name in texts
+    assert "data 0.2984" in texts and "grad 0.08217" in texts  # E, and ∂E/∂w5
+    assert [p.name for p in tmp_path.iterdir()] == [DEMO_SVG]  # no temporary left over
+
+
+def test_demo_svg_goes_where_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "sub" / "net.svg"
+    target.parent.mkdir()
+    code, out, err = cli("demo", "--svg", str(target))
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1].endswith(str(target))
+    assert "E after 1 step = 0.291027774" in out and "steps =" not in out  # one step only
+    assert ET.parse(target).getroot().tag == f"{SVG}svg"
+    assert [p.name for p in tmp_path.iterdir()] == ["sub"]  # not the default file too
+
+
+def test_demo_without_graphviz_prints_everything_then_one_error(tmp_path: Path) -> None:
+    empty, work = tmp_path / "bin", tmp_path / "work"
+    empty.mkdir()
+    work.mkdir()
+    result = run("demo", env={**ENV, "PATH": str(empty)}, cwd=work)
+    assert result.returncode == 2
+    out = demo_output(result.stdout)
+    assert out["E after 1"] == pytest.approx(0.291027774, abs=6e-10)
+    assert len(out["steps"]) == 32
+    assert "written" not in result.stdout
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("autograd-mini: error: rendering a graph needs the "
+                                    "Graphviz program 'dot'")
+    assert list(work.iterdir()) == []
+
+
+def test_demo_refuses_an_unwritable_graph_before_printing(tmp_path: Path) -> None:
+    target = unwritable_folder(tmp_path) / "graph.svg"
+    assert_one_line_error(*cli("demo", "--svg", str(target)), f"cannot write {str(target)!r}: ")
+    assert not target.exists()
+
+
+# --- train
+
+RESULT = r"final loss (\S+), accuracy [\d.]+% \((\d+) of (\d+) training points\)"
+
+
+def accuracy(stdout: str) -> tuple[float, float]:
+    """(final loss, fraction right) from train's output."""
+    loss, correct, total = re.search(RESULT, stdout).groups()
+    return float(loss), int(correct) / int(total)
+
+
+def test_train_xor_reaches_100_percent_and_saves_a_model_that_loads(tmp_path: Path) -> None:
+    path = tmp_path / "xor.json"
+    result = run("train", "xor", "--save", str(path))
+    assert result.returncode == 0
+    loss, right = accuracy(result.stdout)
+    assert right == 1.0
+    assert result.stdout.splitlines() == [result.stdout.splitlines()[0], f"model saved to {path}"]
+    progress = result.stderr.splitlines()  # not a terminal: the first epoch and every quarter
+    assert [line.split()[1] for line in progress] == [
+        "1/2000", "500/2000", "1000/2000", "1500/2000", "2000/2000"]
+    assert float(progress[-1].split()[-1]) < float(progress[0].split()[-1])
+
+    model = MLP.load(path)
+    assert model.state_dict() == json.loads(path.read_text())["state"]
+    points, labels = xor()
+    outputs = [model(x) for x in points]
+    assert [float(out.data > 0.5) for out in outputs] == labels
+    recomputed = sum(quadratic(out, t).data for out, t in zip(outputs, labels)) / len(points)
+    assert recomputed == pytest.approx(loss, rel=1e-5)  # printed to 6 digits
+    # The same seed in this process: the same model, parameter for parameter.
+    again = tmp_path / "again.json"
+    assert cli("train", "xor", "--save", str(again))[0] == 0
+    assert MLP.load(again).state_dict() == model.state_dict()
+
+
+@pytest.mark.parametrize(("dataset", "least"), [("moons", 0.97), ("spirals", 0.90)])
+def test_train_defaults_learn_the_data(dataset: str, least: float) -> None:
+    code, out, _ = cli("train", dataset)
+    assert code == 0
+    assert accuracy(out)[1] >= least
+
+
+def test_a_short_moons_run_with_every_option(tmp_path: Path) -> None:
+    path = tmp_path / "moons.json"
+    code, out, err = cli("train", "moons", "--epochs", "10", "--lr", "0.1", "--seed", "3",
+                         "--hidden", "8", "--save", str(path))
+    assert code == 0
+    assert [line.split()[1] for line in err.splitlines()] == [
+        "1/10", "3/10", "5/10", "8/10", "10/10"]
+    losses = [float(line.split()[-1]) for line in err.splitlines()]
+    assert losses[-1] < losses[0]
+    assert 0.0 <= accuracy(out)[1] <= 1.0
+    model = MLP.load(path)
+    assert [len(layer.neurons) for layer in model.layers] == [8, 1]
+    assert (model.activation, model.output_activation) == ("relu", "linear")
+    other_seed = cli("train", "moons", "--epochs", "10", "--lr", "0.1", "--seed", "4",
+                     "--hidden", "8")
+    assert other_seed[2] != err  # the seed picks the data and the weights
+
+
+def test_unwritable_save_fails_before_training(tmp_path: Path) -> None:
+    target = unwritable_folder(tmp_path) / "model.json"
+    code, out, err = cli("train", "spirals", "--save", str(target))
+    assert_one_line_error(code, out, err, f"cannot write {str(target)!r}: ")  # no progress
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("dataset", ["xor", "moons", "spirals"])
+def test_divergence_is_an_error_and_saves_nothing(dataset: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("train", dataset, "--lr", "1e300", "--epochs", "3", "--save", "m.json")
+    if code == 0:  # sigmoid saturates instead of overflowing: a bad model, but a finite one
+        assert dataset == "xor" and accuracy(out)[1] < 1.0
+        return
+    assert (code, out) == (2, "")
+    assert "Traceback" not in err
+    last = err.splitlines()[-1]
+    assert re.fullmatch(r"autograd-mini: error: training diverged at epoch \d.*; "
+                        r"try a smaller --lr", last)
+    assert list(tmp_path.iterdir()) == []
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_on_a_terminal() -> None:
+    stream = Terminal()
+    bar = _Progress(4, stream)
+    bar.update(1, 0.5)
+    bar.update(2, 0.4)  # within a tenth of a second: not redrawn
+    bar.update(4, 0.25)  # the last epoch always is, and ends the line
+    assert stream.getvalue() == (f"\r[{'#' * 7}{'.' * 23}] epoch 1/4  loss 0.5"
+                                 f"\r[{'#' * 30}] epoch 4/4  loss 0.25\n")
+    stopped = Terminal()
+    bar = _Progress(4, stopped)
+    bar.update(1, 0.5)
+    bar.close()  # an error or Ctrl-C: the message after it gets a line of its own
+    assert stopped.getvalue().endswith("loss 0.5\n")
+    bar.close()
+    assert stopped.getvalue().count("\n") == 1
+
+
+option_texts = st.one_of(
+    texts,
+    st.lists(st.sampled_from(["0", "1", "2", "7", ",", ".", "-", "e", "nan", "inf", " ", "_"]),
+             max_size=6).map("".join),
+    # Mostly valid: small layer sizes, numbers with a fraction or an exponent.
+    st.from_regex(r"-?[0-9]{1,2}(,[0-9]{1,2}){0,2}|[0-9]{0,2}\.?[0-9]{1,2}(e-?[0-9])?",
+                  fullmatch=True))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["--hidden", "--lr", "--seed"]), option_texts)
+def test_any_train_option_in_process(option: str, text: str) -> None:
+    # One option at a time, so valid values (and a real epoch of training) come up too.
+    code, out, err = cli("train", "xor", "--epochs", "1", option, text)
+    assert code in (0, 2)
+    if code == 2:
+        assert_one_line_error(code, out, err, "")
+    else:
+        assert re.search(RESULT, out)
