@@ -10,7 +10,11 @@ The documents' code multiplies element-wise where the output-layer update
 needs an outer product (∂E/∂w_jk = δ_j · out_h_k), so it prints
 w6 = 0.40891648 and w7 = 0.51137012: those two use the wrong hidden output.
 Computed by the chain rule they are 0.408666186 and 0.51130127
-(``SEED_CODE_W6_W7`` keeps the printed values for comparison).
+(``SEED_CODE_W6_W7`` keeps the printed values for comparison). The same
+broadcasting slip swaps indices in its hidden-layer update, so it also
+prints w2 = 0.19975043 and w3 = 0.24956268 where the chain rule gives
+0.199561432 and 0.249751144 (``SEED_CODE_W2_W3``); w1, w4, w5 and w8 come
+out right either way.
 
 >>> net = network()
 >>> round(loss(net).data, 15)
@@ -27,7 +31,7 @@ from .losses import quadratic
 from .nn import MLP
 from .optim import SGD
 
-__all__ = ["INPUTS", "LEARNING_RATE", "SEED_CODE_W6_W7", "TARGETS",
+__all__ = ["INPUTS", "LEARNING_RATE", "SEED_CODE_W2_W3", "SEED_CODE_W6_W7", "TARGETS",
            "loss", "network", "step", "weights"]
 
 INPUTS = (0.05, 0.10)
@@ -40,6 +44,7 @@ LEARNING_RATE = 0.5
 
 # What the documents' code prints for w6 and w7 after one step (see above).
 SEED_CODE_W6_W7 = (0.40891648, 0.51137012)
+SEED_CODE_W2_W3 = (0.19975043, 0.24956268)
 
 
 def network() -> MLP:
@@ -79,7 +84,8 @@ def loss(net: MLP) -> Value:
     for prefix, values in (("h", hidden), ("o", outputs)):
         for k, out in enumerate(values, 1):
             out.label = f"out_{prefix}{k}"
-            out.parents[0].label = f"net_{prefix}{k}"  # the dot node under the sigmoid
+            if out.parents:  # (under no_grad() no graph is kept to label)
+                out.parents[0].label = f"net_{prefix}{k}"  # the dot node under the sigmoid
     total = quadratic(outputs, list(TARGETS))
     total.label = "E"
     for k, term in enumerate(total.parents, 1):

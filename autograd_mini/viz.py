@@ -75,6 +75,10 @@ class _Digraph(graphviz.Digraph):
         with _dot_needed():
             return super().render(*args, **kwargs)
 
+    def __repr__(self) -> str:
+        # No memory address: a notebook's saved output stays the same run to run.
+        return f"<graph: {len(self.body)} lines of dot source>"
+
 
 def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True,
              highlight: Value | Step | None = None, collapse: str | None = None,

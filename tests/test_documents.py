@@ -190,6 +190,7 @@ def test_seed_code_hidden_weights_come_from_a_broadcast() -> None:
     # The documents' code prints w1 … w4 = 0.14978072 0.19975043 0.24956268
     # 0.29950229 after the step: w2 and w3 are off the same way.
     printed = ["0.14978072", "0.19975043", "0.24956268", "0.29950229"]
+    assert [f"{w:.8f}" for w in example.SEED_CODE_W2_W3] == printed[1:3]
     net = example.network()
     example.step(net)
     engine = [w.data for w in example.weights(net)[:4]]
@@ -430,3 +431,12 @@ def test_spirals_with_cross_entropy() -> None:
         scores = [[s.data for s in net(x)] for x in points]
     correct = sum(s.index(max(s)) == y for s, y in zip(scores, labels))
     assert correct / len(points) >= 0.9
+
+
+def test_the_worked_example_evaluates_under_no_grad() -> None:
+    from autograd_mini import no_grad
+
+    with no_grad():
+        E = example.loss(example.network())
+    assert E.parents == () and E.label == "E"
+    assert abs(E.data - 0.298371108760003) <= 1e-15
