@@ -196,6 +196,16 @@ def test_runner_writes_outputs_and_runs_in_the_notebooks_folder(tmp_path: Path) 
     assert [p.name for p in tmp_path.iterdir()] == ["t.ipynb"]  # no temporary file left
 
 
+def test_runner_gives_the_same_outputs_on_every_run(tmp_path: Path) -> None:
+    path = tmp_path / "t.ipynb"
+    # each flush sends a piece of text of its own; a default repr has an address
+    write_notebook(path, "import sys\nfor k in range(4):\n    print(k)\n    sys.stdout.flush()",
+                   "class Thing:\n    pass\n\nThing()")
+    nb = run_notebooks.execute(path)
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [("stdout", "0\n1\n2\n3\n")]
+    assert nb.cells[1].outputs[0].data["text/plain"] == "<__main__.Thing>"
+
+
 def test_runner_reports_a_failing_cell_on_one_line(tmp_path: Path, capsys) -> None:
     path = tmp_path / "bad.ipynb"
     before = write_notebook(path, "x = 1", "x / 0", "print('never')")

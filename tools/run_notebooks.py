@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -96,11 +97,39 @@ def execute(path: str | os.PathLike, timeout: int = TIMEOUT) -> nbformat.Noteboo
     except (CellExecutionError, CellTimeoutError, DeadKernelError, RuntimeError) as e:
         raise NotebookError(f"{_shown(path)}: {_where(nb, current['index'])}: "
                             f"{_reason(e, timeout)}") from None
+    _tidy(nb)
     return nb
 
 
+_ADDRESS = re.compile(r"(<[^<>\n]*) at 0x[0-9a-fA-F]+>")
+
+
+def _tidy(nb: nbformat.NotebookNode) -> None:
+    """Make the outputs the same on every run of an unchanged notebook.
+
+    The kernel sends printed text in pieces as it flushes, so one cell's output
+    can be split at different places on different runs: consecutive pieces of
+    the same stream are joined. A default repr carries a memory address
+    ('<Digraph at 0x7f...>'), which is dropped ('<Digraph>').
+    """
+    for cell in nb.cells:
+        merged: list[nbformat.NotebookNode] = []
+        for out in cell.get("outputs", []):
+            last = merged[-1] if merged else None
+            if (out.output_type == "stream" and last is not None
+                    and last.output_type == "stream" and last.name == out.name):
+                last.text += out.text
+                continue
+            text = out.get("data", {}).get("text/plain")
+            if text:
+                out.data["text/plain"] = _ADDRESS.sub(r"\1>", text)
+            merged.append(out)
+        if cell.cell_type == "code":
+            cell.outputs = merged
+
+
 def _where(nb: nbformat.NotebookNode, index: int) -> str:
-    """'cell 7 of 20 ("x = f(1)")': the failing cell and its first line."""
+    """The failing cell and its first line: cell 7 of 20 ('x = f(1)')."""
     if not 0 <= index < len(nb.cells):
         return "starting the kernel"
     first = next((line for line in nb.cells[index].source.splitlines() if line.strip()), "")
