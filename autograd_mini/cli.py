@@ -215,6 +215,16 @@ def _demo(args: argparse.Namespace) -> None:
         d, h = node[delta].grad, node[used].data
         print(f"  w{k + 1} with {used} in place of {right}: {fmt(before[k][0])} − {fmt(lr)} × "
               f"{fmt(d)} × {fmt(h)} = {fmt(before[k][0] - lr * d * h)}")
+    # Its hidden layer broadcasts the same way: w_jk gets ∂E/∂out_h_k · σ'(net_h_j) · i_j
+    # in place of ∂E/∂out_h_j · σ'(net_h_j) · i_k, which differs for w2 and w3.
+    print(f"The same slip in its hidden layer prints w2 = {example.SEED_CODE_W2_W3[0]!r} "
+          f"and w3 = {example.SEED_CODE_W2_W3[1]!r}:")
+    for k, j, other in ((1, 1, 2), (2, 2, 1)):
+        out_j = node[f"out_h{j}"].data
+        d, slope, i = node[f"out_h{other}"].grad, out_j * (1 - out_j), node[f"i{j}"].data
+        print(f"  w{k + 1} with ∂E/∂out_h{other} · σ'(net_h{j}) · i{j}: {fmt(before[k][0])} − "
+              f"{fmt(lr)} × {fmt(d)} × {fmt(slope)} × {fmt(i)} = "
+              f"{fmt(before[k][0] - lr * d * slope * i)}")
 
     if args.epochs > 1:
         for _ in range(args.epochs - 1):
