@@ -207,14 +207,17 @@ def test_runner_gives_the_same_outputs_on_every_run(tmp_path: Path) -> None:
     assert nb.cells[1].outputs[0].data["text/plain"] == "<__main__.Thing>"
 
 
-def test_runner_reports_a_failing_cell_on_one_line(tmp_path: Path, capsys) -> None:
-    path = tmp_path / "bad.ipynb"
-    before = write_notebook(path, "x = 1", "x / 0", "print('never')")
-    assert run_notebooks.main(["--write", str(path)]) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("FAILED ")
-    assert "bad.ipynb: cell 2 of 3 ('x / 0'): ZeroDivisionError: division by zero" in err
-    assert path.read_bytes() == before  # a failed notebook is never written
+def test_runner_reports_each_failing_notebook_on_one_line(tmp_path: Path, capsys) -> None:
+    bad, worse = tmp_path / "bad.ipynb", tmp_path / "worse.ipynb"
+    before = write_notebook(bad, "x = 1", "x / 0", "print('never')")
+    write_notebook(worse, "raise ValueError('first line\\nsecond line')")
+    assert run_notebooks.main(["--write", str(bad), str(worse)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and all(line.startswith("FAILED ") for line in lines)
+    assert lines[0].endswith("bad.ipynb: cell 2 of 3 ('x / 0'): "
+                             "ZeroDivisionError: division by zero")
+    assert lines[1].endswith("ValueError: first line (...)")
+    assert bad.read_bytes() == before  # a failed notebook is never written
 
 
 def test_runner_refuses_an_unknown_name(capsys) -> None:

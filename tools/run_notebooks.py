@@ -7,7 +7,8 @@
 Each notebook runs in a fresh ``python3`` kernel with its own folder as the
 working directory. A notebook that fails is reported on one line (which cell,
 which exception) and is never written; the exit status is 1 if any failed,
-2 for a name that is not a notebook.
+2 for a name that is not a notebook. The outputs are tidied so that running an
+unchanged notebook again gives the same file.
 """
 
 from __future__ import annotations
@@ -140,7 +141,9 @@ def _where(nb: nbformat.NotebookNode, index: int) -> str:
 
 def _reason(e: Exception, timeout: int) -> str:
     if isinstance(e, CellExecutionError):
-        return f"{e.ename}: {e.evalue}".rstrip(": ")
+        lines = e.evalue.strip().splitlines() or [""]
+        more = " (...)" if len(lines) > 1 else ""  # the report stays one line per notebook
+        return f"{e.ename}: {lines[0]}".rstrip(": ") + more
     if isinstance(e, CellTimeoutError):
         return f"still running after {timeout} s (the per-cell timeout)"
     if isinstance(e, DeadKernelError):
