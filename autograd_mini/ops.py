@@ -156,6 +156,16 @@ def _log_any(x: Any) -> Any:
     return _log(x) if isinstance(x, float) else x.log()
 
 
+def _sigmoid_any(x: Any) -> Any:
+    return _sigmoid(x) if isinstance(x, float) else x.sigmoid()
+
+
+def _d_sigmoid(x: Any, out: Any) -> Any:
+    """σ'(x) = σ(x)·σ(−x): the textbook σ(1 − σ) loses digits where σ is near 1
+    (1 − 0.999999917 keeps only ~9 of them), σ(−x) keeps all."""
+    return out * _sigmoid_any(-x)
+
+
 def _pow_any(a: Any, b: Any) -> Any:
     return _pow(a, b) if isinstance(a, float) and isinstance(b, float) else a**b
 
@@ -211,7 +221,7 @@ EXP = Unary("exp", _exp, lambda x, out, c: out)
 LOG = Unary("log", _log, lambda x, out, c: 1 / x)
 SQRT = Unary("sqrt", _sqrt, lambda x, out, c: 0.5 / out if float(out) != 0 else inf)
 TANH = Unary("tanh", math.tanh, lambda x, out, c: 1 - out * out)
-SIGMOID = Unary("sigmoid", _sigmoid, lambda x, out, c: out * (1 - out))
+SIGMOID = Unary("sigmoid", _sigmoid, lambda x, out, c: _d_sigmoid(x, out))
 RELU = Unary("relu", _relu, lambda x, out, c: 1.0 if x > 0 else 0.0)
 
 def _d_dot(xs: Any, out: Any, c: tuple) -> Any:

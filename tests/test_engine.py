@@ -510,3 +510,16 @@ def test_sum_and_dot_of_numbers_only_are_leaves():
     assert vsum([]).data == 0.0
     assert dot([], []).data == 0.0
     assert dot([2.0], [3.0], bias=1.0).data == 7.0
+
+
+@pytest.mark.parametrize("x", [-30.0, -20.0, 20.0, 30.0])
+def test_sigmoid_derivative_keeps_its_digits_where_sigmoid_is_saturated(x):
+    """σ'(x) = e^-|x| / (1 + e^-|x|)², to the last digits, on both sides (σ(1 − σ) loses them)."""
+    e = math.exp(-abs(x))
+    exact = e / (1.0 + e) ** 2
+    v = Value(x)
+    v.sigmoid().backward()
+    assert abs(v.grad - exact) <= 1e-15 * exact
+    assert abs(grad(Value(x).sigmoid(), [Value(x)])[0]) == 0.0  # (another leaf: no path)
+    w = Value(x)
+    assert abs(grad(w.sigmoid(), [w], create_graph=True)[0].data - exact) <= 1e-15 * exact

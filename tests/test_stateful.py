@@ -36,7 +36,8 @@ BIG = 1e4
 
 
 def _sigmoid(x: float) -> float:
-    return 0.5 * (1.0 + math.tanh(0.5 * x))
+    # Each branch is accurate to the last digit (no 1 − (nearly 1) cancellation).
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
 # name -> (build on the engine, reference: (x, c) -> (value, d value/dx), or
