@@ -74,8 +74,9 @@ def number_after(text: str, prefix: str) -> float:
 # --- every notebook
 
 
-def test_the_first_three_are_there() -> None:
-    assert {"01-quickstart", "02-worked-example", "03-four-equations"} <= set(IDS)
+def test_all_six_are_there() -> None:
+    assert IDS == ["01-quickstart", "02-worked-example", "03-four-equations",
+                   "04-xor-gradient-descent", "05-moons-and-spirals", "06-gradient-checking"]
 
 
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
@@ -172,6 +173,54 @@ def test_four_equations(version: str) -> None:
     words = markdown(nb)
     for name in ["BP1", "BP2", "BP3", "BP4"]:
         assert f"**{name}**" in words or rf"\textbf{{{name}}}" in words
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_xor_gradient_descent(version: str) -> None:
+    nb = VERSIONS[version]("04-xor-gradient-descent")
+    text = printed(nb)
+    assert "with 17 parameters" in text
+    finals = {}
+    for method, updates in (("batch", 2000), ("mini-batch", 4000), ("stochastic", 8000)):
+        row = re.search(rf"^{method} +\d+ +\d+ +{updates} +(\S+) +(\S+)$", text, re.M)
+        assert row, method
+        start, finals[method] = map(float, row.groups())
+        assert finals[method] < start / 100  # each way learns XOR from the same start
+    assert finals["stochastic"] < finals["mini-batch"] < finals["batch"]
+    assert "every output is on the correct side of 0.5" in text
+    assert images(nb, "image/png"), "the loss curves are missing"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_moons_and_spirals(version: str) -> None:
+    nb = VERSIONS[version]("05-moons-and-spirals")
+    text = printed(nb)
+    moons = re.search(r"moons: training accuracy ([\d.]+)%", text)
+    spirals = re.search(r"spirals: training accuracy ([\d.]+)%", text)
+    assert moons and float(moons.group(1)) >= 97.0
+    assert spirals and float(spirals.group(1)) >= 90.0
+    assert "with 337 parameters" in text and "with 371 parameters" in text
+    assert len(images(nb, "image/png")) >= 2, "the decision boundaries are missing"
+    collapsed = [svg for svg in images(nb, "image/svg+xml") if "16 × relu" in svg]
+    assert collapsed and "‖∇params‖" in collapsed[0]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_gradient_checking(version: str) -> None:
+    nb = VERSIONS[version]("06-gradient-checking")
+    text = printed(nb)
+    assert "my_sigmoid passes: True" in text
+    assert "buggy_sigmoid fails: gradient mismatch at 2 input(s)" in text
+    assert "leaky_square fails: gradient mismatch at 1 input(s)" in text
+    assert "second order: second derivative d/dx0 mismatch" in text
+    for order in ("tanh'(0.6)", "tanh''(0.6)", "tanh'''(0.6)"):
+        engine, closed = re.search(
+            rf"^{re.escape(order)} +engine (\S+) +closed form (\S+)$", text, re.M).groups()
+        assert engine == closed, order
+    assert "Hessian  [[-1.0, 3.0], [3.0, -3.0]]  expected [[-1.0, 3.0], [3.0, -3.0]]" in text
+    assert re.search(r"^ +\d +2\.250000000000000 ", text, re.M)  # Newton reaches 9/4
+    assert "1.414213562373095" in text  # and √2
+    assert images(nb, "image/png"), "the error-versus-eps plot is missing"
 
 
 # --- the runner itself
