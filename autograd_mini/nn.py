@@ -14,17 +14,16 @@ per neuron sum instead of a ladder of ``+`` and ``*``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import numbers
 import os
 import random
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from .engine import Value, dot
+from .files import write_atomic
 
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
@@ -189,22 +188,7 @@ class Module:
             bad = next((n for n, p in self._named() if not math.isfinite(p.data)), "?")
             raise ValueError(f"cannot save: parameter {_pretty(bad)} is not finite "
                              "(the training diverged)") from None
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        # Write beside the target, then rename over it: readers see the old
-        # file or the new one, never half of one. Mode "x" creates the file
-        # with the usual permissions (a mkstemp file would be private).
-        tmp = os.path.join(folder, f".saving-{secrets.token_hex(8)}.json")
-        try:
-            with open(tmp, "x", encoding="utf-8") as f:
-                f.write(text + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_atomic(path, text + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Module:

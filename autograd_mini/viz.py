@@ -20,12 +20,12 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import tempfile
 from collections.abc import Iterator
 
 import graphviz
 
 from .engine import Value, walk
+from .files import write_atomic
 from .trace import Step, fmt, node_names
 
 __all__ = ["GraphvizNotFound", "draw_dot", "render_svg"]
@@ -196,21 +196,10 @@ def render_svg(root: Value, path: str | os.PathLike | None = None, **kw: object)
 
 
 def _write_atomic(path: str, text: str) -> None:
-    """Write to a temporary file beside ``path``, then rename it over ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".svg.tmp")
-    except OSError as e:
+        write_atomic(path, text)
+    except OSError as e:  # say which file was meant
         raise type(e)(e.errno, f"render_svg: cannot write {path!r}: {e.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; an SVG is for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 # --- pieces

@@ -14,11 +14,9 @@ unchanged notebook again gives the same file.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +28,8 @@ try:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    from autograd_mini.files import write_atomic
 except ImportError as e:  # the dev extras are missing: say what to install, no traceback
     sys.exit(f"run_notebooks: {e.name} is not installed; install the dev extras: "
              "pip install -e '.[dev]'")
@@ -153,17 +153,8 @@ def _reason(e: Exception, timeout: int) -> str:
 
 def write(nb: nbformat.NotebookNode, path: str | os.PathLike) -> None:
     """Save ``nb`` to ``path`` atomically: a temporary file beside it, then a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".ipynb.tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            nbformat.write(nb, f)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a notebook is for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    text = nbformat.writes(nb)
+    write_atomic(path, text if text.endswith("\n") else text + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
