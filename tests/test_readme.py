@@ -42,3 +42,18 @@ def test_readme_graph_is_the_worked_example() -> None:
     for name in ["i1", "i2", *(f"w{k}" for k in range(1, 9)), "net_o1", "out_o2", "E"]:
         assert name in texts
     assert "data 0.2984" in texts and "grad 0.08217" in texts  # E, and ∂E/∂w5
+
+
+def test_readme_performance_table_is_the_committed_benchmark_run() -> None:
+    """The numbers quoted are those of benchmarks/results.json, and they meet the targets."""
+    import json
+
+    results = json.loads((ROOT / "benchmarks" / "results.json").read_text(encoding="utf-8"))
+    assert not results["quick"]
+    step = results["training_step"]
+    assert f"**{step['micrograd_over_ours']:.1f}×** faster than micrograd" in README
+    assert f"**{step['ours_over_handwritten']:.2f}×** the hand-written floor" in README
+    assert f"| {step['autograd_mini']['median'] * 1e3:.1f} ms |" in README
+    assert f"| {results['memory']['autograd_mini']:.0f} B |" in README
+    assert step["micrograd_over_ours"] >= 25 and step["ours_over_handwritten"] <= 3
+    assert all(target["met"] for target in results["targets"])
