@@ -205,12 +205,17 @@ class Value:
                 if g == 0.0:
                     continue
                 op = node._op
+                # A zero local derivative passes nothing either (a switched-off
+                # relu input, a zero weight), so 0 · inf counts as 0 both ways.
                 if op.__class__ is Unary:  # the commonest node, without the adapter
                     parent = node.parents[0]
-                    parent.grad += g * op.d(parent.data, node.data, node._arg)
+                    local = op.d(parent.data, node.data, node._arg)
+                    if local:
+                        parent.grad += g * local
                 else:
                     for parent, local in zip(node.parents, op.floats(node)):
-                        parent.grad += g * local
+                        if local:
+                            parent.grad += g * local
 
     def zero_grad(self) -> None:
         """Set ``.grad`` to 0 on this node and every node below it."""
@@ -491,14 +496,18 @@ def _accumulate(order: list[Value], acc: dict, wanted: set, mode: str) -> None:
     Leaves get gradient only if asked for. In "values" mode the rules are
     called with the nodes, so every product and sum below is itself recorded.
     """
-    floats = mode == "floats"
     for node in order:
         # A node whose consumers all passed nothing has no entry: gradient 0.
         g = acc.pop(node, 0.0) if node not in wanted else acc.get(node, 0.0)
-        if floats and g == 0.0:  # as in backward(): nothing flows
+        # As in backward(), a zero factor passes nothing. With create_graph a
+        # zero *Value* still flows: its derivatives need not be zero. A plain
+        # number 0 is a constant, zero to every order.
+        if type(g) is float and g == 0.0:
             continue
         locals_ = getattr(node._op, mode)(node)
         for parent, local in zip(node.parents, locals_):
+            if type(local) is float and local == 0.0:
+                continue
             if parent.parents or parent in wanted:
                 contribution = g * local
                 if parent in acc:

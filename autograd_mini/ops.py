@@ -166,6 +166,15 @@ def _d_sigmoid(x: Any, out: Any) -> Any:
     return out * _sigmoid_any(-x)
 
 
+def _d_tanh(x: Any, out: Any) -> Any:
+    """tanh'(x) = 1 − tanh²(x) near 0; further out, where tanh² is near 1 and the
+    subtraction would cancel, the same number as 4e/(1 + e)² with e = exp(−2|x|)."""
+    if abs(float(x)) < 1.0:
+        return 1 - out * out
+    e = _exp(-2.0 * abs(x)) if isinstance(x, float) else (-2.0 * abs(x)).exp()
+    return 4 * e / ((1 + e) * (1 + e))
+
+
 def _pow_any(a: Any, b: Any) -> Any:
     return _pow(a, b) if isinstance(a, float) and isinstance(b, float) else a**b
 
@@ -220,7 +229,7 @@ ABS = Unary("abs", abs, lambda x, out, c: _sign(x))
 EXP = Unary("exp", _exp, lambda x, out, c: out)
 LOG = Unary("log", _log, lambda x, out, c: 1 / x)
 SQRT = Unary("sqrt", _sqrt, lambda x, out, c: 0.5 / out if float(out) != 0 else inf)
-TANH = Unary("tanh", math.tanh, lambda x, out, c: 1 - out * out)
+TANH = Unary("tanh", math.tanh, lambda x, out, c: _d_tanh(x, out))
 SIGMOID = Unary("sigmoid", _sigmoid, lambda x, out, c: _d_sigmoid(x, out))
 RELU = Unary("relu", _relu, lambda x, out, c: 1.0 if x > 0 else 0.0)
 

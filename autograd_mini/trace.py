@@ -102,8 +102,8 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
     The order and the arithmetic are backward()'s own, so consuming the whole
     iterator leaves exactly the gradients ``root.backward(grad)`` would. Each
     step's contribution is already in ``parent.grad`` when it is yielded. A
-    node whose gradient is 0 passes nothing on (as in backward()): its steps
-    report a contribution of 0.
+    node whose gradient is 0, or an edge whose local derivative is 0, passes
+    nothing on (as in backward()): such a step reports a contribution of 0.
 
     >>> x = Value(3.0, label="x")
     >>> y = x * x; y.label = "y"
@@ -140,7 +140,7 @@ def _steps(root: Value, seed: float) -> Iterator[Step]:
             node.grad = before + g
             done += 1
             for position, (parent, local) in enumerate(zip(node.parents, node._op.floats(node))):
-                if g == 0.0:
+                if g == 0.0 or local == 0.0:
                     contribution = 0.0  # nothing flows; 0 · inf counts as 0
                 else:
                     contribution = g * local

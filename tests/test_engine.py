@@ -151,6 +151,24 @@ def test_nothing_flows_through_a_node_whose_gradient_is_zero():
     y.backward()
     assert x.grad == 0.0
     assert grad((x.sqrt() - 1).relu(), [x]) == [0.0]
+    assert grad((x.sqrt() - 1).relu(), [x], create_graph=True)[0].data == 0.0
+    assert grad(0 * x.sqrt(), [x], create_graph=True)[0].data == 0.0
+
+
+def test_nothing_flows_along_an_edge_whose_local_derivative_is_zero():
+    """The other factor of 0 · ∞: a switched-off relu blocks even an infinite gradient,
+    as PyTorch's relu does, in every mode and in the trace."""
+    from autograd_mini.trace import backward_steps
+
+    for make in (lambda x: x.relu() * math.inf, lambda x: (x * math.inf).relu()):
+        x = Value(-1.0)
+        make(x).backward()
+        assert x.grad == 0.0
+        assert grad(make(x), [x]) == [0.0]
+        assert grad(make(x), [x], create_graph=True)[0].data == 0.0
+        x.grad = 0.0
+        steps = list(backward_steps(make(x)))
+        assert x.grad == 0.0 and steps[-1].contribution == 0.0
 
 
 def test_grad_below_a_switched_off_node_is_zero_not_an_error():
@@ -520,6 +538,22 @@ def test_sigmoid_derivative_keeps_its_digits_where_sigmoid_is_saturated(x):
     v = Value(x)
     v.sigmoid().backward()
     assert abs(v.grad - exact) <= 1e-15 * exact
-    assert abs(grad(Value(x).sigmoid(), [Value(x)])[0]) == 0.0  # (another leaf: no path)
+    u = Value(x)
+    assert abs(grad(u.sigmoid(), [u])[0] - exact) <= 1e-15 * exact
     w = Value(x)
     assert abs(grad(w.sigmoid(), [w], create_graph=True)[0].data - exact) <= 1e-15 * exact
+
+
+@pytest.mark.parametrize("x", [-20.0, -10.0, -1.0, -0.3, 0.3, 1.0, 10.0, 20.0])
+def test_tanh_derivative_keeps_its_digits_where_tanh_is_saturated(x):
+    """tanh'(x) = 4e/(1 + e)², e = exp(−2|x|), to the last digits (1 − tanh² loses them)."""
+    e = math.exp(-2 * abs(x))
+    exact = 4 * e / (1 + e) ** 2
+    v = Value(x)
+    v.tanh().backward()
+    assert abs(v.grad - exact) <= 4e-16 * exact
+    w = Value(x)
+    first = grad(w.tanh(), [w], create_graph=True)[0]
+    assert abs(first.data - exact) <= 4e-16 * exact
+    # and the second derivative, −2·tanh·sech², from the same rule's graph
+    assert grad(first, [w])[0] == pytest.approx(-2 * math.tanh(x) * exact, rel=1e-12)
