@@ -20,6 +20,20 @@ def _as_float(y: object) -> float:
     return y.data if isinstance(y, Value) else float(y)
 
 
+def _check_eps(eps: object, what: str) -> float:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < float("inf"):
+        raise ValueError(f"{what}: eps must be a positive finite number, got {eps!r}")
+    return float(eps)
+
+
+def _output(f: Callable[..., object], values: list[Value], what: str) -> Value:
+    out = f(*values)
+    if not isinstance(out, Value):
+        raise TypeError(f"{what}: f must return a Value, got {type(out).__name__} "
+                        "(did it compute with .data or plain floats?)")
+    return out
+
+
 def numerical_grad(f: Callable[..., object], xs: Sequence[float], eps: float = 1e-6) -> list[float]:
     """Central differences (f(x+eps) - f(x-eps)) / 2eps for each argument.
 
@@ -28,6 +42,7 @@ def numerical_grad(f: Callable[..., object], xs: Sequence[float], eps: float = 1
     >>> [round(d, 6) for d in numerical_grad(lambda a, b: a * b, [2.0, 3.0])]
     [3.0, 2.0]
     """
+    eps = _check_eps(eps, "numerical_grad")
     xs = [float(x) for x in xs]
     out = []
     for i in range(len(xs)):
@@ -58,10 +73,7 @@ def gradcheck(f: Callable[..., Value], xs: Sequence[float], eps: float = 1e-6,
     True
     """
     values = [Value(x) for x in xs]
-    out = f(*values)
-    if not isinstance(out, Value):
-        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
-    analytic = grad(out, values)
+    analytic = grad(_output(f, values, "gradcheck"), values)
     numeric = numerical_grad(lambda *a: f(*(Value(x) for x in a)), xs, eps)
     _compare("gradient", analytic, numeric, atol, rtol)
     return True
@@ -78,7 +90,7 @@ def gradgradcheck(f: Callable[..., Value], xs: Sequence[float], eps: float = 1e-
     True
     """
     values = [Value(x) for x in xs]
-    firsts = grad(f(*values), values, create_graph=True)
+    firsts = grad(_output(f, values, "gradgradcheck"), values, create_graph=True)
     for i, first in enumerate(firsts):
         analytic = grad(first, values)
 

@@ -470,6 +470,9 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     """
     if type(output) is not Value:
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
+    if type(inputs) is Value:
+        raise TypeError("grad: inputs must be a list of Values, e.g. grad(y, [x]), "
+                        "got one Value")
     inputs = list(inputs)
     for x in inputs:
         if type(x) is not Value:

@@ -157,3 +157,9 @@ def test_domain_errors_are_raised_before_a_node_is_made():
         x.log()
     assert x.grad == 0.0 and x.parents == ()
     assert (x * x).log().data == 0.0
+
+
+def test_grad_of_one_value_instead_of_a_list_says_so() -> None:
+    x = Value(2.0)
+    with pytest.raises(TypeError, match=r"grad: inputs must be a list of Values, e.g."):
+        grad(x * x, x)

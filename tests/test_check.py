@@ -199,3 +199,16 @@ def test_gradgradcheck_error_names_the_second_derivative(monkeypatch):
     message = str(e.value)
     assert any(mentions(line, 1.01 * true_second) and mentions(line, true_second)
                for line in message.splitlines()), message
+
+
+@pytest.mark.parametrize("eps", [0, 0.0, -1e-6, float("inf"), float("nan"), True, "1e-6"])
+def test_a_bad_eps_is_named(eps) -> None:
+    with pytest.raises(ValueError, match="numerical_grad: eps must be a positive finite number"):
+        numerical_grad(lambda x: x, [1.0], eps=eps)
+
+
+@pytest.mark.parametrize(("checker", "name"), [(gradcheck, "gradcheck"),
+                                              (gradgradcheck, "gradgradcheck")])
+def test_a_function_that_leaves_the_graph_is_named(checker, name) -> None:
+    with pytest.raises(TypeError, match=f"{name}: f must return a Value, got float"):
+        checker(lambda x: x.data * 2.0, [1.0])
