@@ -47,13 +47,44 @@ def _count(n: object, what: str) -> int:
     return int(n)  # a numpy integer becomes an int, which a saved file can hold
 
 
+def _size(n: object) -> int | None:
+    """A layer size read from a file's config, or None where the constructor will object."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        return None
+    return int(n)
+
+
+def _neuron_keys(nin: int, prefix: str = "") -> Iterator[tuple[str, int | None]]:
+    yield f"{prefix}w", nin
+    yield f"{prefix}b", None
+
+
+def _layer_keys(nin: int, nout: int, prefix: str = "") -> Iterator[tuple[str, int | None]]:
+    for j in range(nout):
+        yield from _neuron_keys(nin, f"{prefix}neurons.{j}.")
+
+
 def _pretty(name: str) -> str:
     """An internal parameter name as a user reads it: ``w#3`` -> ``w[3]``."""
     key, _, index = name.partition("#")
     return f"{key}[{index}]" if index else key
 
 
-def _rng(seed: int | random.Random | None) -> random.Random:
+def _seed(seed: object, who: str) -> int | random.Random | None:
+    """``seed`` checked: an int (a numpy integer becomes one), None, or a ``random.Random``.
+
+    Anything else is an error, not another set of weights: ``random.Random``
+    itself would take 1.5, "abc" or True, and reject a numpy integer.
+    """
+    if seed is None or isinstance(seed, random.Random):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"{who}: seed must be an int or None, got {seed!r}")
+    return int(seed)
+
+
+def _rng(seed: object, who: str) -> random.Random:
+    seed = _seed(seed, who)
     return seed if isinstance(seed, random.Random) else random.Random(seed)
 
 
@@ -82,6 +113,43 @@ def _state_number(name: str, x: object) -> float:
             f"{type(x).__name__} too large for a float"
         raise ValueError(f"state dict entry {_pretty(name)!r}: {problem}")
     return f
+
+
+_SHOWN = 5  # keys named in a state dict error at most
+
+
+def _fit(layout: Iterable[tuple[str, int | None]], state: dict, who: str) -> None:
+    """Check that ``state`` has exactly the keys of ``layout``, lists of its lengths.
+
+    ``layout`` is walked lazily and the walk stops a few keys after the state
+    runs out, so the check costs no more than the state however large the
+    layout is. Single numbers are checked later, one by one.
+    """
+    present, missing = [], []
+    for key, n in layout:
+        if key in state:
+            present.append((key, n))
+        else:
+            missing.append(key)
+            if len(missing) > _SHOWN:
+                break
+    parts = []
+    if missing:
+        more = ", ..." if len(missing) > _SHOWN else ""
+        parts.append("missing " + ", ".join(map(repr, missing[:_SHOWN])) + more)
+    if len(missing) <= _SHOWN:  # the walk was complete, so the rest are surplus
+        known = {key for key, _ in present}
+        extra = [k for k in state if k not in known]
+        if extra:
+            parts.append("unexpected " + ", ".join(map(repr, extra[:_SHOWN])))
+    if parts:
+        raise ValueError(f"state dict does not fit this {who}: " + "; ".join(parts))
+    for key, n in present:
+        got = state[key]
+        if n is not None and (not isinstance(got, list) or len(got) != n):
+            shape = f"a list of {len(got)}" if isinstance(got, list) else type(got).__name__
+            raise ValueError(f"state dict entry {key!r}: expected a list of "
+                             f"{n} numbers, got {shape}")
 
 
 class Module:
@@ -146,30 +214,30 @@ class Module:
         if not isinstance(state, dict):
             raise ValueError(f"a state dict must be a dict, got {type(state).__name__}")
         mine = self.state_dict()
-        missing = [k for k in mine if k not in state]
-        extra = [k for k in state if k not in mine]
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append("missing " + ", ".join(map(repr, missing[:5])))
-            if extra:
-                parts.append("unexpected " + ", ".join(map(repr, extra[:5])))
-            raise ValueError(f"state dict does not fit this {type(self).__name__}: "
-                             + "; ".join(parts))
+        _fit(((k, len(v) if isinstance(v, list) else None) for k, v in mine.items()),
+             state, type(self).__name__)
         updates = []
         params = dict(self._named())
         for key, expected in mine.items():
             got = state[key]
             if isinstance(expected, list):
-                if not isinstance(got, list) or len(got) != len(expected):
-                    shape = f"a list of {len(got)}" if isinstance(got, list) else type(got).__name__
-                    raise ValueError(f"state dict entry {key!r}: expected a list of "
-                                     f"{len(expected)} numbers, got {shape}")
                 pairs = [(f"{key}#{i}", x) for i, x in enumerate(got)]
             else:
                 pairs = [(key, got)]
             updates += [(params[name], _state_number(name, x)) for name, x in pairs]
         return updates
+
+    @classmethod
+    def _layout(cls, config: dict[str, Any]) -> Iterator[tuple[str, int | None]] | None:
+        """The state dict keys a model built from ``config`` would have, with list lengths.
+
+        ``load`` compares them with the file's state BEFORE building the model,
+        so a config edited to a huge size is an error instead of gigabytes of
+        Values. None (the default, and for a config the constructor will
+        reject anyway): no such check. A subclass whose config means something
+        else overrides this.
+        """
+        return None
 
     # --- files
 
@@ -179,6 +247,8 @@ class Module:
         The file holds the architecture and every parameter with its exact
         float value, so ``type(model).load(path)`` rebuilds the same model.
         """
+        if os.path.isdir(path):  # else the error would name the temporary file
+            raise IsADirectoryError(f"cannot save the model: {os.fspath(path)} is a directory")
         document = {"format": FILE_FORMAT, "version": FILE_VERSION,
                     "class": type(self).__name__, "config": self._config(),
                     "state": self.state_dict()}
@@ -223,9 +293,15 @@ class Module:
         config = document.get("config")
         if not isinstance(config, dict):
             raise ValueError(f"{path}: the model's config is missing")
+        state = document.get("state")
+        if not isinstance(state, dict):
+            raise ValueError(f"{path}: a state dict must be a dict, got {type(state).__name__}")
         try:
+            layout = cls._layout(config)
+            if layout is not None:
+                _fit(layout, state, cls.__name__)
             model = cls(**config)
-            model.load_state_dict(document.get("state"))
+            model.load_state_dict(state)
         except (TypeError, ValueError) as e:
             raise ValueError(f"{path}: {e}") from None
         return model
@@ -245,7 +321,7 @@ class Neuron(Module):
         nin = _count(nin, "Neuron: nin")
         self.activation = activation
         self._act = _activation(activation)
-        rng = _rng(seed)
+        rng = _rng(seed, "Neuron")
         self.w = [Value(rng.uniform(-1.0, 1.0), label=f"w{k + 1}") for k in range(nin)]
         self.b = Value(0.0, label="b")
 
@@ -267,6 +343,11 @@ class Neuron(Module):
     def _config(self) -> dict[str, Any]:
         return {"nin": len(self.w), "activation": self.activation}
 
+    @classmethod
+    def _layout(cls, config: dict[str, Any]) -> Iterator[tuple[str, int | None]] | None:
+        nin = _size(config.get("nin"))
+        return None if nin is None else _neuron_keys(nin)
+
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
 
@@ -283,7 +364,7 @@ class Layer(Module):
         nin = _count(nin, "Layer: nin")
         nout = _count(nout, "Layer: nout")
         _activation(activation)
-        rng = _rng(seed)
+        rng = _rng(seed, "Layer")
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
         self.activation = activation
 
@@ -299,6 +380,11 @@ class Layer(Module):
     def _config(self) -> dict[str, Any]:
         return {"nin": len(self.neurons[0].w), "nout": len(self.neurons),
                 "activation": self.activation}
+
+    @classmethod
+    def _layout(cls, config: dict[str, Any]) -> Iterator[tuple[str, int | None]] | None:
+        nin, nout = _size(config.get("nin")), _size(config.get("nout"))
+        return None if nin is None or nout is None else _layer_keys(nin, nout)
 
     def __repr__(self) -> str:
         nin, nout = len(self.neurons[0].w), len(self.neurons)
@@ -327,7 +413,8 @@ class MLP(Module):
             raise ValueError(bad_nouts)
         _activation(activation)
         _activation(output_activation)
-        rng = _rng(seed)
+        seed = _seed(seed, "MLP")
+        rng = _rng(seed, "MLP")
         sizes = [nin, *nouts]
         self.layers = [
             Layer(sizes[i], sizes[i + 1],
@@ -365,6 +452,15 @@ class MLP(Module):
         return {"nin": len(self.layers[0].neurons[0].w),
                 "nouts": [len(layer.neurons) for layer in self.layers],
                 "activation": self.activation, "output_activation": self.output_activation}
+
+    @classmethod
+    def _layout(cls, config: dict[str, Any]) -> Iterator[tuple[str, int | None]] | None:
+        nouts = config.get("nouts")
+        sizes = [_size(n) for n in [config.get("nin"), *(nouts if isinstance(nouts, list) else [])]]
+        if len(sizes) < 2 or None in sizes:
+            return None
+        return (key for i in range(len(sizes) - 1)
+                for key in _layer_keys(sizes[i], sizes[i + 1], f"layers.{i}."))
 
     def __repr__(self) -> str:
         sizes = [len(self.layers[0].neurons[0].w), *(len(la.neurons) for la in self.layers)]

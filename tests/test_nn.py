@@ -271,6 +271,24 @@ def test_no_seed_gives_fresh_weights():
     assert a != b
 
 
+def test_a_numpy_integer_seed_is_the_same_seed():
+    assert MLP(2, [2, 1], seed=np.int64(3)).state_dict() == MLP(2, [2, 1], seed=3).state_dict()
+    assert Layer(2, 3, seed=np.int32(3)).state_dict() == Layer(2, 3, seed=3).state_dict()
+    assert Neuron(4, seed=np.uint8(3)).state_dict() == Neuron(4, seed=3).state_dict()
+    assert type(MLP(2, [1], seed=np.int64(3)).seed) is int
+
+
+@pytest.mark.parametrize("make, who", [
+    (lambda s: Neuron(2, seed=s), "Neuron"),
+    (lambda s: Layer(2, 2, seed=s), "Layer"),
+    (lambda s: MLP(2, [2, 1], seed=s), "MLP"),
+])
+@pytest.mark.parametrize("bad", [True, False, "abc", 1.5, 3.0, [1], np.float64(2.0)])
+def test_a_seed_that_is_not_an_int_is_a_value_error(make, who, bad):
+    with pytest.raises(ValueError, match=rf"^{who}: seed must be an int or None, got "):
+        make(bad)
+
+
 def test_neurons_of_a_network_get_different_weights():
     net = MLP(2, [3, 1], seed=0)
     rows = [tuple(w.data for w in n.w) for n in net.layers[0].neurons]
@@ -552,6 +570,15 @@ def test_saving_replaces_an_existing_file_and_leaves_nothing_else(tmp_path):
     assert os.listdir(tmp_path) == ["net.json"]
 
 
+def test_saving_onto_a_directory_names_the_directory_and_writes_nothing(tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match=rf"^cannot save the model: {folder} is a dir"):
+        MLP(2, [2, 1], seed=0).save(folder)
+    assert os.listdir(tmp_path) == ["models"]
+    assert os.listdir(folder) == []
+
+
 def test_a_file_name_as_long_as_the_system_allows(tmp_path):
     path = tmp_path / ("n" * 250 + ".json")  # 255 characters: no room for a longer temporary
     Neuron(2, seed=0).save(path)
@@ -668,6 +695,38 @@ def test_a_mismatched_file_is_a_value_error_naming_the_path(tmp_path, how):
         net.load(path)  # a classmethod: called on a model, it still leaves that model alone
     assert str(info.value).startswith(path + ": ")
     assert_untouched(net, before)
+
+
+@pytest.mark.parametrize("cls, key, huge, message", [
+    (MLP, "nouts", [4_000_000_000, 1], r"missing 'layers\.0\.neurons\.2\.w', .*, \.\.\.$"),
+    (MLP, "nouts", [2, 4_000_000_000], r"missing 'layers\.1\.neurons\.1\.w'"),
+    (MLP, "nin", 4_000_000_000, r"expected a list of 4000000000 numbers, got a list of 2"),
+    (Layer, "nout", 10**12, r"missing 'neurons\.2\.w'"),
+    (Neuron, "nin", 10**12, r"'w': expected a list of 1000000000000 numbers, got a list of 2"),
+])
+def test_a_config_edited_to_a_huge_size_is_refused_before_building(tmp_path, monkeypatch,
+                                                                   cls, key, huge, message):
+    path = tmp_path / "net.json"
+    {MLP: MLP(2, [2, 1], seed=0), Layer: Layer(2, 2, seed=0), Neuron: Neuron(2, seed=0)}[
+        cls].save(path)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["config"][key] = huge
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a neuron was built before the state was checked")
+
+    monkeypatch.setattr(Neuron, "__init__", refuse)
+    with pytest.raises(ValueError, match=message) as info:
+        cls.load(path)
+    assert str(info.value).startswith(f"{path}: state dict ")
+
+
+def test_the_size_check_before_building_agrees_with_the_model_built(tmp_path):
+    for model in (Neuron(3, seed=0), Layer(3, 2, seed=0), MLP(3, [4, 2, 1], seed=0)):
+        layout = dict(type(model)._layout(model._config()))
+        assert layout == {k: len(v) if isinstance(v, list) else None
+                          for k, v in model.state_dict().items()}
 
 
 def test_a_file_of_another_module_kind(tmp_path):
