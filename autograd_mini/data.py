@@ -26,10 +26,17 @@ def _check(n: object, what: str, low: int = 1) -> int:
 
 
 def _noise(noise: object, what: str) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) \
-            or not (math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"{what}: noise must be a finite number >= 0, got {noise!r}")
-    return float(noise)
+    # Any real number will do (a numpy float32, a Fraction), but not True.
+    bad = ValueError(f"{what}: noise must be a finite number >= 0, got {noise!r}")
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
+        raise bad
+    try:
+        sd = float(noise)
+    except OverflowError:  # an int or Fraction beyond the float range
+        raise bad from None
+    if not (math.isfinite(sd) and sd >= 0):
+        raise bad
+    return sd
 
 
 def _rng(seed: object, what: str) -> random.Random:

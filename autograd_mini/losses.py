@@ -106,11 +106,14 @@ def binary_cross_entropy(probs: Operand | Sequence[Operand],
                              f"got {float(p)!r} (apply sigmoid to a score first)")
         if not 0.0 <= y <= 1.0:
             raise ValueError(f"binary_cross_entropy: targets must be in [0, 1], got {y!r}")
+        # The minus goes into each term, not onto the sum: a perfect prediction
+        # makes every term −0.0, their sum +0.0, and a mean loss of −0.0 would
+        # print as "-0.0".
         if y:  # a term with weight 0 is left out, so log(0) is never taken for it
-            terms.append(y * _log(p))
+            terms.append(-y * _log(p))
         if y != 1.0:
-            terms.append((1.0 - y) * _log(1.0 - p))
-    return vsum(terms) * (-1.0 / len(ps))
+            terms.append((y - 1.0) * _log(1.0 - p))
+    return vsum(terms) * (1.0 / len(ps))
 
 
 def cross_entropy(logits: Sequence[Operand], target_index: int) -> Value:

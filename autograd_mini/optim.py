@@ -16,6 +16,7 @@ freezes them (the worked example trains its weights and keeps its biases).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 
 from .engine import Value
@@ -25,13 +26,18 @@ __all__ = ["SGD", "Adam", "Optimizer"]
 
 def _rate(x: object, what: str, low: float, high: float = math.inf,
           include_low: bool = False) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
+    # Any real number will do (a numpy float32, a Fraction), but not True.
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{what} must be a number, got {type(x).__name__}")
-    ok = (low <= x if include_low else low < x) and x < high
-    if not (ok and math.isfinite(x)):
+    try:
+        f = float(x)
+    except OverflowError:  # an int or Fraction beyond the float range
+        f = math.inf
+    ok = (low <= f if include_low else low < f) and f < high
+    if not (ok and math.isfinite(f)):
         bound = f"{'[' if include_low else '('}{low:g}, {high:g})"
         raise ValueError(f"{what} must be in {bound}, got {x!r}")
-    return float(x)
+    return f
 
 
 class Optimizer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -88,6 +89,20 @@ def test_numpy_integers_give_the_same_pure_python_data():
     assert (points, labels) == spirals(5, 2, seed=1)
     assert all(type(x) is float for p in points for x in p)
     assert all(type(y) is int for y in labels)
+
+
+@pytest.mark.parametrize("noise", [np.float32(0.25), Fraction(1, 4), np.float64(0.25)])
+def test_noise_may_be_any_real_number(noise):
+    assert moons(20, noise, seed=4) == moons(20, 0.25, seed=4)
+    assert spirals(5, 2, seed=4, noise=noise) == spirals(5, 2, seed=4, noise=0.25)
+
+
+@pytest.mark.parametrize("noise", [Fraction(10**400, 3), Fraction(-1, 4), np.float32("nan")])
+def test_a_real_noise_out_of_range_is_a_value_error(noise):
+    with pytest.raises(ValueError, match="moons: noise must be a finite number >= 0"):
+        moons(10, noise)
+    with pytest.raises(ValueError, match="spirals: noise must be a finite number >= 0"):
+        spirals(10, noise=noise)
 
 
 # --- spirals

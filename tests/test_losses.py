@@ -150,6 +150,16 @@ def test_binary_cross_entropy_is_finite_at_saturated_probabilities(p, y, expecte
     assert math.isfinite(q.grad)
 
 
+@pytest.mark.parametrize("probs, targets", [
+    (1.0, 1.0), (0.0, 0.0), ([1.0, 0.0], [1.0, 0.0]), ([0.0, 1.0, 1.0], [0, 1, 1]),
+])
+def test_a_perfect_binary_prediction_costs_plus_zero(probs, targets):
+    ps = values(probs) if isinstance(probs, list) else Value(probs)
+    loss = binary_cross_entropy(ps, targets)
+    assert loss.data == 0.0
+    assert math.copysign(1.0, loss.data) == 1.0  # not -0.0, which prints as "-0.0"
+
+
 def test_binary_cross_entropy_through_a_saturated_sigmoid():
     for z, y in ((-1000.0, 1.0), (1000.0, 0.0)):
         score = Value(z)

@@ -8,7 +8,9 @@ never touched.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -192,6 +194,19 @@ def test_parameters_may_come_from_a_generator():
     net = MLP(2, [2, 1], seed=0)
     opt = SGD((p for p in net.parameters()), lr=0.1)
     assert len(opt.params) == len(net.parameters())
+
+
+@pytest.mark.parametrize("number", [np.float32(0.25), np.float64(0.25), Fraction(1, 4), 0.25])
+def test_any_real_number_is_a_rate_and_is_stored_as_a_float(number):
+    sgd = SGD([Value(1.0)], lr=number, momentum=number)
+    adam = Adam([Value(1.0)], lr=number, betas=(number, number), eps=number)
+    for x in (sgd.lr, sgd.momentum, adam.lr, *adam.betas, adam.eps):
+        assert type(x) is float and x == 0.25
+
+
+def test_a_fraction_too_large_for_a_float_is_a_value_error():
+    with pytest.raises(ValueError, match=r"SGD: lr must be in \(0, inf\)"):
+        SGD([Value(1.0)], lr=Fraction(10**400, 3))
 
 
 @pytest.mark.parametrize("make, error, message", [
