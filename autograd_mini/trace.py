@@ -54,21 +54,28 @@ def node_names(root: Value) -> dict[Value, str]:
 
     A node's label, or for an unlabeled node ``v1``, ``v2``, ... numbered in
     the order the values were computed, so a trace and a drawing of the same
-    graph call a node by the same name.
+    graph call a node by the same name. A generated name that is some node's
+    label is skipped, so two different nodes never share a generated name.
 
     >>> x = Value(3.0, label="x")
     >>> list(node_names((x * 2).exp()).values())
     ['x', 'v1', 'v2']
+    >>> list(node_names(Value(2.0, label="v1") * 3).values())
+    ['v1', 'v2']
     """
+    inner = _backward_order(root)[::-1] or [root]  # inputs come before outputs
+    nodes = dict.fromkeys(v for node in inner for v in (*node.parents, node))
+    taken = {v.label for v in nodes if v.label}  # all labels first: v1 may come late
     names: dict[Value, str] = {}
     unlabeled = 0
-    inner = _backward_order(root)[::-1] or [root]  # inputs come before outputs
-    for node in inner:
-        for v in (*node.parents, node):
-            if v not in names:
-                if not v.label:
-                    unlabeled += 1
-                names[v] = v.label or f"v{unlabeled}"
+    for v in nodes:
+        if v.label:
+            names[v] = v.label
+            continue
+        unlabeled += 1
+        while f"v{unlabeled}" in taken:
+            unlabeled += 1
+        names[v] = f"v{unlabeled}"
     return names
 
 
