@@ -277,8 +277,9 @@ def _model_groups(root: Value, collapse: str, model: object) -> dict[Value, _Gro
         raise ValueError(f"draw_dot: collapse must be 'neuron' or 'layer', got {collapse!r}")
     layers = getattr(model, "layers", None)
     if layers is None:
-        raise TypeError("draw_dot: collapse needs model= the MLP the graph was built with, "
-                        f"got {type(model).__name__}")
+        got = "no model" if model is None else type(model).__name__
+        raise TypeError(f"draw_dot: collapse={collapse!r} needs model= the MLP the graph was "
+                        f"built with, got {got}")
     owner: dict[Value, tuple[_Group, str]] = {}  # parameter -> its group, its activation
     for li, layer in enumerate(layers, 1):
         neurons = layer.neurons
@@ -308,6 +309,9 @@ def _model_groups(root: Value, collapse: str, model: object) -> dict[Value, _Gro
             activated.add(v.parents[0])
     for d in dots.keys() - activated:  # linear neurons: the dot node is the output
         groups[d].outputs.append(d)
+    if not groups:  # drawing the whole graph instead would hide the mistake
+        raise ValueError("draw_dot: none of the model's parameters are in this graph "
+                         "— was it built with this model?")
     return groups
 
 

@@ -130,7 +130,9 @@ def test_each_step_is_the_chain_rule_along_one_edge(program):
     for i, s in enumerate(steps):
         assert s.index == i
         assert s.node.parents[s.position] is s.parent
-        assert same(s.contribution, s.upstream * s.local if s.upstream != 0 else 0.0)
+        # a zero gradient or a zero local derivative passes nothing on: +0.0, never -0.0
+        nothing = s.upstream == 0 or s.local == 0
+        assert same(s.contribution, 0.0 if nothing else s.upstream * s.local)
         # a node passes gradient on only once all of it has arrived
         assert s.parent not in finished
         finished.add(s.node)
@@ -181,6 +183,45 @@ def test_unlabeled_nodes_get_stable_names_in_forward_order():
     assert lines[0].startswith("∂v3/∂v2 += ∂v3/∂v3 · ∂v3/∂v2 = 1 × ")
     assert lines[1].startswith("∂v3/∂a += ∂v3/∂v2 · ∂v2/∂a = ")
     assert lines[2].startswith("∂v3/∂v1 += ∂v3/∂v2 · ∂v2/∂v1 = ")
+
+
+def test_a_generated_name_never_repeats_a_label():
+    a = Value(2.0, label="v1")
+    b = Value(3.0)
+    c = a * (b + 1)
+    names = node_names(c)
+    assert [names[v] for v in (a, b, c)] == ["v1", "v2", "v4"]  # b + 1 is v3
+    assert len(set(names.values())) == len(names) == 4
+    lines = [str(s) for s in backward_steps(c)]
+    assert lines[0] == "∂v4/∂v1 += ∂v4/∂v4 · ∂v4/∂v1 = 1 × 4 = 4"
+    assert lines[-1] == "∂v4/∂v2 += ∂v4/∂v3 · ∂v3/∂v2 = 2 × 1 = 2"
+
+
+def test_labels_taken_anywhere_in_the_graph_are_skipped_and_kept():
+    # v2 is the label of the root, computed last: still skipped by the first nodes
+    x, y = Value(1.0), Value(2.0, label="v3")
+    out = (x * y).exp()
+    out.label = "v2"
+    names = node_names(out)
+    assert [names[v] for v in (x, y, out)] == ["v1", "v3", "v2"]
+    assert names[out.parents[0]] == "v4"  # x * y: v2 and v3 are taken
+    assert len(set(names.values())) == len(names)
+
+
+@settings(deadline=None)
+@given(programs, st.lists(st.integers(0, 30), max_size=6))
+def test_names_are_unique_unless_two_labels_are_equal(program, relabel):
+    pool = build(program)
+    for k in relabel:  # some nodes take the names a generated one would have
+        pool[k % len(pool)].label = f"v{k % 7 + 1}"
+    names = node_names(pool[-1])
+    labels = {v: v.label for v in names if v.label}
+    assert all(names[v] == label for v, label in labels.items())
+    generated = [n for v, n in names.items() if not v.label]
+    assert len(set(generated)) == len(generated)
+    assert not set(generated) & set(labels.values())
+    numbers = [int(n[1:]) for n in generated]
+    assert numbers == sorted(numbers)  # still numbered in forward order
 
 
 def test_x_times_x_is_two_steps_each_with_its_own_position():

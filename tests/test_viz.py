@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import os
 import xml.etree.ElementTree as ET
 
 import graphviz
 import pytest
 
-from autograd_mini import Value, dot
+from autograd_mini import Value, dot, grad
 from autograd_mini import sum as vsum
 from autograd_mini.engine import walk
+from autograd_mini.losses import mse
+from autograd_mini.nn import MLP
 from autograd_mini.trace import backward_steps
 from autograd_mini.viz import HIGHLIGHT, GraphvizNotFound, draw_dot, render_svg
 
@@ -238,3 +241,157 @@ def test_a_graph_too_large_to_read_is_refused_with_a_suggestion():
         chain = chain + 1.0
     graph = draw_dot(chain, max_nodes=1000)
     assert graph.source.count("shape=record") == 601
+
+
+# --- a network collapsed to one node per neuron or per layer
+
+
+def mlp_loss(nouts: list[int], inputs: list[list[Value | float]], targets: list[float],
+             output_activation: str = "linear") -> tuple[MLP, list[Value], Value]:
+    net = MLP(2, nouts, activation="tanh", output_activation=output_activation, seed=3)
+    preds = [net(x) for x in inputs]
+    loss = mse(preds, targets)
+    loss.backward()
+    return net, preds, loss
+
+
+def loss_part(preds: list[Value], targets: list[float]) -> int:
+    """How many values the loss alone computes: the same loss over fresh leaves.
+
+    Each is drawn as a record and an operation; the leaves stand for the
+    network's outputs, drawn as part of the network.
+    """
+    return sum(1 for v in walk(mse([Value(p.data) for p in preds], targets)) if v.parents)
+
+
+def groups_of(drawing: Drawing) -> dict[str, str]:
+    """Drawn id -> the group's title ("L1 N2 · tanh", "layer 1 · 3 × tanh")."""
+    return {name: ts[0] for name, ts in drawing.texts.items() if name.startswith("g")}
+
+
+def group_edges(drawing: Drawing) -> set[tuple[str, str]]:
+    titles = groups_of(drawing)
+    pairs = [t.split("->") for t in drawing.edge_titles()]
+    return {(titles[a], titles[b]) for a, b in pairs if a in titles and b in titles}
+
+
+def norm_field(drawing: Drawing, title: str) -> float:
+    (name,) = [n for n, t in groups_of(drawing).items() if t == title]
+    (field,) = [t for t in drawing.texts[name] if t.startswith("‖∇params‖ ")]
+    return float(field.split()[-1])
+
+
+def test_collapsed_by_neuron_one_record_per_neuron_and_the_loss_as_usual():
+    inputs = [[1.0, -2.0], [0.5, 0.3]]
+    net, preds, loss = mlp_loss([3, 2, 1], inputs, [1.0, -1.0])
+    drawing = Drawing(render_svg(loss, collapse="neuron", model=net))
+    titles = groups_of(drawing)
+    expected = [f"L{li} N{ni} · {act}" for li, n, act in [(1, 3, "tanh"), (2, 2, "tanh"),
+                                                          (3, 1, "linear")]
+                for ni in range(1, n + 1)]
+    assert sorted(titles.values()) == sorted(expected)
+    loss_values = loss_part(preds, [1.0, -1.0])
+    ops = [n for n in drawing.nodes if n.endswith("_op")]
+    assert len(ops) == loss_values
+    assert len(drawing.nodes) == len(expected) + 2 * loss_values
+    assert not {"dot", "tanh"} & {t for n in ops for t in drawing.texts[n]}
+    # every neuron of a layer feeds every neuron of the next, never backwards
+    assert group_edges(drawing) == {(a, b) for a in expected for b in expected
+                                    if int(b[1]) == int(a[1]) + 1}
+    # the output neuron feeds the loss: one edge per sample into a loss operation
+    out_id = next(n for n, t in titles.items() if t.startswith("L3"))
+    into_loss = [t for t in drawing.edge_titles() if t.startswith(f"{out_id}->")]
+    assert len(into_loss) == len(inputs) and all(t.endswith("_op") for t in into_loss)
+    # the inputs are numbers: nothing but neurons feeds a neuron
+    pairs = [t.split("->") for t in drawing.edge_titles()]
+    assert all(a in titles for a, b in pairs if b in titles)
+    # each neuron's ‖∇params‖ is the norm of its own parameters' gradients
+    for li, layer in enumerate(net.layers, 1):
+        for ni, neuron in enumerate(layer.neurons, 1):
+            g = grad(loss, [*neuron.w, neuron.b])
+            title = f"L{li} N{ni} · {'linear' if li == 3 else 'tanh'}"
+            assert norm_field(drawing, title) == pytest.approx(math.hypot(*g), rel=5e-4)
+            assert math.hypot(*g) > 0
+
+
+def test_collapsed_by_layer_one_record_per_layer_in_a_chain():
+    net, preds, loss = mlp_loss([3, 2, 1], [[1.0, -2.0], [0.5, 0.3]], [1.0, -1.0])
+    drawing = Drawing(render_svg(loss, collapse="layer", model=net))
+    titles = ["layer 1 · 3 × tanh", "layer 2 · 2 × tanh", "layer 3 · 1 × linear"]
+    assert sorted(groups_of(drawing).values()) == titles
+    assert len(drawing.nodes) == len(titles) + 2 * loss_part(preds, [1.0, -1.0])
+    assert group_edges(drawing) == {(titles[0], titles[1]), (titles[1], titles[2])}
+    for title, layer in zip(titles, net.layers):
+        g = grad(loss, [p for n in layer.neurons for p in (*n.w, n.b)])
+        assert norm_field(drawing, title) == pytest.approx(math.hypot(*g), rel=5e-4)
+    # a layer is a summary: no one output's data to show
+    assert not any(t.startswith("data ") for t in drawing.texts["g0"])
+
+
+def test_a_hidden_layer_of_one_neuron_and_a_linear_output_with_input_values():
+    x = [Value(0.4, label="x1"), Value(-0.7, label="x2")]
+    net, (pred,), loss = mlp_loss([3, 1, 1], [x], [0.25])
+    drawing = Drawing(render_svg(loss, collapse="neuron", model=net))
+    titles = groups_of(drawing)
+    assert sorted(titles.values()) == ["L1 N1 · tanh", "L1 N2 · tanh", "L1 N3 · tanh",
+                                       "L2 N1 · tanh", "L3 N1 · linear"]
+    hidden = [math.tanh(sum(w.data * xi.data for w, xi in zip(n.w, x)) + n.b.data)
+              for n in net.layers[0].neurons]
+    (middle,) = net.layers[1].neurons
+    h2 = math.tanh(sum(w.data * h for w, h in zip(middle.w, hidden)) + middle.b.data)
+    (last,) = net.layers[2].neurons
+    out = last.w[0].data * h2 + last.b.data  # linear: no activation
+    one = {t: drawing.texts[n] for n, t in titles.items()}
+    assert one["L2 N1 · tanh"][1] == f"data {h2:.4g}"
+    assert one["L3 N1 · linear"][1] == f"data {out:.4g}"
+    assert one["L3 N1 · linear"][2] == f"grad {2 * (out - 0.25):.4g}"  # d(a - y)² / da
+    assert pred.data == pytest.approx(out)
+    edges = group_edges(drawing)
+    assert edges == {(f"L1 N{i} · tanh", "L2 N1 · tanh") for i in (1, 2, 3)} | {
+        ("L2 N1 · tanh", "L3 N1 · linear")}
+    # the inputs, drawn as usual, feed each first-layer neuron
+    ids = {v: drawing.node_with_text(v.label) for v in x}
+    firsts = {n for n, t in titles.items() if t.startswith("L1")}
+    assert {tuple(t.split("->")) for t in drawing.edge_titles()
+            if t.split("->")[0] in ids.values()} == {(i, g) for i in ids.values() for g in firsts}
+    layers = Drawing(render_svg(loss, collapse="layer", model=net))
+    assert group_edges(layers) == {("layer 1 · 3 × tanh", "layer 2 · 1 × tanh"),
+                                   ("layer 2 · 1 × tanh", "layer 3 · 1 × linear")}
+
+
+def test_collapsing_needs_the_model_the_graph_was_built_with():
+    net, _, loss = mlp_loss([3, 1], [[1.0, 2.0]], [0.0])
+    other = MLP(2, [3, 1], seed=3)  # the same numbers, other Values
+    for collapse in ("neuron", "layer"):
+        with pytest.raises(ValueError, match="none of the model's parameters are in this graph"):
+            draw_dot(loss, collapse=collapse, model=other)
+        with pytest.raises(TypeError, match=f"collapse='{collapse}' needs model=.*got no model"):
+            draw_dot(loss, collapse=collapse)
+        with pytest.raises(TypeError, match=r"needs model=.*got list"):
+            draw_dot(loss, collapse=collapse, model=[net])
+    assert "g0" in draw_dot(loss, collapse="neuron", model=net).source
+
+
+def test_jupyter_display_without_graphviz_says_how_to_install(tmp_path, monkeypatch):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    net, _, loss = mlp_loss([2, 1], [[1.0, 2.0]], [0.0])
+    for graph in (draw_dot(Value(2.0, label="x") * 3), draw_dot(loss, collapse="layer",
+                                                                 model=net)):
+        with pytest.raises(GraphvizNotFound, match="'dot', which is not on PATH") as info:
+            graph._repr_mimebundle_()
+        assert "apt-get install graphviz" in str(info.value)
+        assert "https://graphviz.org/download/" in str(info.value)
+        # code that catches graphviz's own error still catches this one
+        assert isinstance(info.value, graphviz.ExecutableNotFound)
+
+
+def test_unlabeled_values_never_take_a_label_already_in_the_graph():
+    a, b = Value(2.0, label="v1"), Value(3.0)
+    c = a * (b + 1)
+    drawing = Drawing(render_svg(c))
+    shown = [ts[0] for name, ts in drawing.texts.items() if not name.endswith("_op")]
+    assert sorted(shown) == ["v1", "v2", "v3", "v4"]
+    assert drawing.texts[drawing.node_with_text("v1")][1] == "data 2"
+    assert drawing.texts[drawing.node_with_text("v2")][1] == "data 3"
