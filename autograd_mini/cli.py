@@ -6,7 +6,9 @@
                         [--hidden 16,16] [--save FILE]
 
 Bad input of any kind is one line on stderr, ``autograd-mini: error: ...``,
-and exit status 2; a file is written completely or not at all.
+and exit status 2; a file is written completely or not at all, and where it
+cannot be written is found before any work. Writing onto a symbolic link
+replaces the file it points to; the link stays.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
+import shlex
 import sys
 import tempfile
 import time
@@ -41,10 +45,20 @@ class _ArgumentParser(argparse.ArgumentParser):
     # argparse prints the usage and an error over several lines; one line,
     # like every other error of this command, with a pointer to --help.
     def error(self, message: str) -> NoReturn:
-        raise CliError(f"{message} (see '{self.prog} --help')")
+        raise _UsageError(message, self.prog)
+
+
+class _UsageError(CliError):
+    def __init__(self, message: str, prog: str) -> None:
+        super().__init__(f"{message} (see '{prog} --help')")
+        self.message = message
 
 
 # --- grad
+
+# A VALUE: a number as EXPR writes it, with a sign, or inf or nan (as Python spells them).
+_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+                     r"|(?i:inf|infinity|nan))")
 
 
 def _variables(assignments: Sequence[str]) -> dict[str, Value]:
@@ -60,17 +74,17 @@ def _variables(assignments: Sequence[str]) -> dict[str, Value]:
             raise CliError(f"{item!r}: {e}") from None
         if name in variables:
             raise CliError(f"variable {name!r} is given twice")
-        try:
-            value = float(text)  # nan and inf too: IEEE numbers, judged by the result
-        except ValueError:
-            raise CliError(f"{item!r}: {text!r} is not a number") from None
-        variables[name] = Value(value, label=name)
+        # Written as in the expression (no "1_000", spaces or other scripts' digits), or
+        # inf and nan: IEEE numbers, judged by the result.
+        if not _NUMBER.fullmatch(text):
+            raise CliError(f"{item!r}: {text!r} is not a number (write it like 2, -0.5, "
+                           "1e-3 or inf)")
+        variables[name] = Value(float(text), label=name)
     return variables
 
 
 def _grad(args: argparse.Namespace) -> None:
-    if args.svg is not None:
-        _check_writable_later(args.svg)
+    svg = None if args.svg is None else _output_path(args.svg)
     variables = _variables(args.assignments)
     try:
         root = parse(args.expr, variables, finite=True)
@@ -91,8 +105,8 @@ def _grad(args: argparse.Namespace) -> None:
     for var, leaf in variables.items():
         if not math.isfinite(leaf.grad):
             raise CliError(f"the gradient d{name}/d{var} = {leaf.grad!r} is not a finite number")
-    if args.svg is not None:
-        _write_svg(root, args.svg)  # before printing: a failure prints nothing but the error
+    if svg is not None:
+        _write_svg(root, svg, args.svg)  # before printing: a failure prints nothing but the error
 
     print(f"{name} = {root.data!r}")
     for line in steps:
@@ -109,11 +123,12 @@ def _unused_name(name: str, taken: dict[str, Value]) -> str:
     return name
 
 
-def _write_svg(root: Value, path: str) -> None:
+def _write_svg(root: Value, real: str, path: str) -> None:
+    """Draw ``root`` into ``real`` (from ``_output_path``); errors name ``path``, as given."""
     from .viz import GraphvizNotFound, render_svg  # imported late: graphviz costs start-up time
 
     try:
-        render_svg(root, path)
+        render_svg(root, real)
     except GraphvizNotFound as e:
         raise CliError(str(e)) from None
     except IsADirectoryError:
@@ -136,13 +151,33 @@ def _reason(e: OSError) -> str:
     return os.strerror(e.errno) if e.errno else str(e)
 
 
-def _check_writable_later(path: str) -> None:
-    """Fail before a long computation, not after, when ``path`` cannot be written."""
-    if os.path.isdir(path):
+def _output_path(path: str) -> str:
+    """Where to write ``path``, checked before a long computation rather than after.
+
+    A symbolic link is followed: the file it points to is replaced and the
+    link stays a link. Returns the real path to write to.
+    """
+    if not path:
+        raise CliError("the file name is empty")
+    if path.endswith(tuple(filter(None, (os.sep, os.altsep)))):
+        raise CliError(f"{path!r} ends in {path[-1]!r}: expected a file name, not a folder")
+    try:
+        real = os.path.realpath(path, strict=True)
+    except (FileNotFoundError, NotADirectoryError):
+        real = os.path.realpath(path)  # a new file, or a folder on the way is missing
+    except OSError as e:  # a loop of links
+        raise CliError(f"cannot write {path!r}: {_reason(e)}") from None
+    if os.path.isdir(real) or os.path.basename(path) in (".", ".."):
         raise CliError(f"{path!r} is a directory, not a file name")
-    folder = os.path.dirname(os.path.abspath(path))
+    folder = os.path.dirname(real)
     if not os.path.isdir(folder):
-        raise CliError(f"cannot write {path!r}: no such directory {folder!r}")
+        # The nearest folder on the way that exists says what is wrong.
+        above = folder
+        while not os.path.lexists(above):
+            above = os.path.dirname(above)
+        if os.path.isdir(above):
+            raise CliError(f"cannot write {path!r}: no such directory {folder!r}")
+        raise CliError(f"cannot write {path!r}: {above!r} is not a directory")
     # Permissions alone do not tell (the superuser, read-only mounts, /proc):
     # create and remove a file where the real one will be written.
     try:
@@ -151,6 +186,7 @@ def _check_writable_later(path: str) -> None:
         raise CliError(f"cannot write {path!r}: {_reason(e)}") from None
     os.close(fd)
     os.unlink(probe)
+    return real
 
 
 # --- demo
@@ -176,7 +212,7 @@ def _demo(args: argparse.Namespace) -> None:
     from . import example  # imported late: only `demo` needs it
 
     svg = DEMO_SVG if args.svg is None else args.svg
-    _check_writable_later(svg)
+    real_svg = _output_path(svg)
     lr = example.LEARNING_RATE
     net = example.network()
     total = example.loss(net)
@@ -235,7 +271,7 @@ def _demo(args: argparse.Namespace) -> None:
     # under the traced graph.
     drawn = example.loss(example.network())
     drawn.backward()
-    _write_svg(drawn, svg)
+    _write_svg(drawn, real_svg, svg)
     print(f"\ngraph with values and gradients written to {svg}")
 
 
@@ -376,8 +412,7 @@ def _fit(task: _Task, epochs: int, lr: float, seed: int, hidden: Sequence[int],
 
 def _train(args: argparse.Namespace) -> None:
     task = _tasks()[args.dataset]
-    if args.save is not None:
-        _check_writable_later(args.save)  # before training, not after
+    save = None if args.save is None else _output_path(args.save)  # before training
     epochs = args.epochs or task.epochs
     progress = _Progress(epochs, sys.stderr)
     try:
@@ -385,9 +420,9 @@ def _train(args: argparse.Namespace) -> None:
                       progress.update)
     finally:
         progress.close()
-    if args.save is not None:  # before printing: a failure prints nothing but the error
+    if save is not None:  # before printing: a failure prints nothing but the error
         try:
-            result.model.save(args.save)
+            result.model.save(save)
         except OSError as e:
             raise CliError(f"cannot write {args.save!r}: {_reason(e)}") from None
     print(f"final loss {result.loss:.6g}, accuracy {result.correct / result.total:.1%} "
@@ -448,7 +483,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                f"{PROG} grad -- '-x*y' x=1 y=2")
     grad.add_argument("expr", metavar="EXPR", help='an expression, e.g. "x*y + exp(x)"')
     grad.add_argument("assignments", metavar="NAME=VALUE", nargs="*", default=[],
-                      help="a value for each variable, e.g. x=2 y=-3")
+                      help="a value for each variable, e.g. x=2 y=-3 z=1e-3 "
+                           "(decimal numbers as in EXPR, also inf and nan)")
     grad.add_argument("--steps", action="store_true",
                       help="print every chain-rule step of backpropagation")
     grad.add_argument("--svg", metavar="FILE", help="write the graph with values and gradients")
@@ -491,10 +527,40 @@ def _dispatch(argv: list[str]) -> None:
         # cannot do. After "--" everything is positional (an EXPR starting
         # with "-"); intermixed parsing mishandles that, plain parsing does not.
         parser, rest = commands[argv[0]], argv[1:]
-        args = parser.parse_args(rest) if "--" in rest else parser.parse_intermixed_args(rest)
+        try:
+            args = parser.parse_args(rest) if "--" in rest else parser.parse_intermixed_args(rest)
+        except _UsageError as e:
+            if argv[0] == "grad" and "--" not in rest:
+                _suggest_dash_dash(parser, rest, e)
+            raise
         _RUN[argv[0]](args)
     else:
         top.parse_args(argv)  # --help, --version, or a one-line error
+
+
+def _looks_like_expr(arg: str) -> bool:
+    """``-x*y`` or ``-2`` is an expression argparse takes for an option; ``--bogus`` is not."""
+    return arg.startswith("-") and arg != "-" and not re.fullmatch(r"--[\w-]*(=.*)?", arg)
+
+
+def _suggest_dash_dash(parser: argparse.ArgumentParser, rest: list[str], error: _UsageError
+                       ) -> None:
+    """Raise ``error`` with the command that works when an EXPR starting with '-' caused it."""
+    expr = next((arg for arg in rest if _looks_like_expr(arg)), None)
+    if expr is None or not error.message.startswith(("unrecognized", "the following")):
+        return  # not a misread EXPR (`--svg -x` is a file name that is missing its option)
+    # The other arguments, after a stand-in EXPR, give the options and the values.
+    try:
+        args = parser.parse_intermixed_args(["x", *(arg for arg in rest if arg is not expr)])
+    except _UsageError:
+        args = None
+    if args is None or not all("=" in arg for arg in args.assignments):  # nothing sure
+        example = [PROG, "grad", "--", expr, "NAME=VALUE", "..."]
+    else:
+        options = (["--steps"] if args.steps else []) + (["--svg", args.svg] if args.svg else [])
+        example = [PROG, "grad", *options, "--", expr, *args.assignments]
+    raise CliError(f"{error.message}; an EXPR starting with '-' goes after '--' "
+                   f"(options before it): {shlex.join(example)}") from None
 
 
 _RUN: dict[str, Callable[[argparse.Namespace], None]] = {

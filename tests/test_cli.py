@@ -7,6 +7,7 @@ import json
 import math
 import os
 import re
+import shlex
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -50,10 +51,15 @@ def numbers(stdout: str) -> dict[str, float]:
     return {name: float(value) for name, value in pairs}
 
 
+BUG = "this is a bug in autograd-mini"  # how main() reports an exception it did not expect
+
+
 def assert_one_line_error(code: int, stdout: str, stderr: str, fragment: str) -> None:
+    """A clean refusal of bad input; an unexpected exception (a crash) fails it."""
     assert code == 2
     assert stdout == ""
     assert "Traceback" not in stderr
+    assert BUG not in stderr, stderr
     assert stderr.count("\n") == 1 and stderr.endswith("\n")
     assert stderr.startswith("autograd-mini: error: ")
     assert fragment in stderr
@@ -155,7 +161,8 @@ BAD = [
     (["grad", "x*y", "x=inf", "y=0"], "the value f = nan is not a finite number"),
     (["grad", "x\x1b", "x=1"], "col 2: unexpected character '\\x1b'"),
     (["grad", "x", "x=1\n2"], "'x=1\\n2'"),
-    (["grad", "-x*y", "x=1"], "unrecognized arguments: -x*y (see 'autograd-mini grad --help')"),
+    (["grad", "-x*y", "x=1"], "unrecognized arguments: -x*y; an EXPR starting with '-' goes "
+                              "after '--' (options before it): autograd-mini grad -- '-x*y' x=1"),
     (["grad"], "the following arguments are required: EXPR"),
     (["grad", "x", "x=1", "--bogus"], "unrecognized arguments: --bogus"),
     (["nope"], "invalid choice: 'nope'"),
@@ -193,6 +200,52 @@ def test_bad_input_is_one_line_and_status_2(args: list[str], fragment: str, tmp_
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2", 2.0), ("-0.5", -0.5), ("+3", 3.0), (".5", 0.5), ("5.", 5.0), ("1e3", 1000.0),
+    ("1.5E-3", 1.5e-3), ("007", 7.0), ("inf", math.inf), ("-Infinity", -math.inf)])
+def test_values_are_written_as_numbers_in_an_expression(value: str, expected: float) -> None:
+    code, out, err = cli("grad", "sigmoid(x)", f"x={value}")  # finite even at ±inf
+    assert (code, err) == (0, "")
+    assert numbers(out)["f"] == pytest.approx(1 / (1 + math.exp(-expected)), rel=1e-12)
+    if math.isfinite(expected):
+        assert numbers(cli("grad", "x", f"x={value}")[1]) == {"x": expected, "dx/dx": 1.0}
+
+
+@pytest.mark.parametrize("value", ["1_000", " 1", "1 ", "1\t", "\u0661", "\uff11", "0x10", "1e",
+                                   "e3", "--1", "1e3.5", "infinit", "nan1", "1,5", "½"])
+def test_values_python_would_read_but_an_expression_would_not_are_refused(value: str) -> None:
+    # float() takes "1_000", " 1" and Arabic-Indic digits; a value is a number as EXPR writes it.
+    assert_one_line_error(*cli("grad", "x", f"x={value}"),
+                          f"{value!r} is not a number (write it like 2, -0.5, 1e-3 or inf)")
+
+
+@pytest.mark.parametrize(("args", "suggestion"), [
+    (["-x*y", "x=1", "y=2"], "autograd-mini grad -- '-x*y' x=1 y=2"),
+    (["-2*3"], "autograd-mini grad -- '-2*3'"),  # argparse's "EXPR is required"
+    (["x=1", "-exp(x)", "--steps"], "autograd-mini grad --steps -- '-exp(x)' x=1"),
+    (["--svg", "my graph.svg", "-x", "x=1"], "autograd-mini grad --svg 'my graph.svg' -- -x x=1"),
+    (["-x", "-y", "x=1"], "autograd-mini grad -- -x NAME=VALUE ..."),  # two: a pattern only
+    (["-x", "y"], "autograd-mini grad -- -x NAME=VALUE ..."),
+])
+def test_an_expr_starting_with_minus_gets_the_command_that_works(
+        args: list[str], suggestion: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("grad", *args)
+    assert_one_line_error(code, out, err, "an EXPR starting with '-' goes after '--' "
+                                          f"(options before it): {suggestion}\n")
+    if "..." not in suggestion:  # the suggested command, as a shell reads it, works
+        code, out, err = cli(*shlex.split(suggestion)[1:])
+        assert (code, err) == (0, "")
+        assert out.startswith("f = ")
+
+
+@pytest.mark.parametrize("args", [["x", "--bogus"], ["--svg", "-x", "x=1"], ["x", "x=1", "-h2"]])
+def test_no_dash_dash_suggestion_for_a_mistyped_option(args: list[str]) -> None:
+    code, out, err = cli("grad", *args)
+    assert_one_line_error(code, out, err, "(see 'autograd-mini grad --help')")
+    assert "'--'" not in err
+
+
 @pytest.mark.parametrize("command", [["grad", "x", "x=1", "--svg"], ["demo", "--svg"],
                                      ["train", "xor", "--save"]])
 def test_output_to_a_directory_or_a_missing_folder(command: list[str], tmp_path: Path) -> None:
@@ -201,6 +254,57 @@ def test_output_to_a_directory_or_a_missing_folder(command: list[str], tmp_path:
     missing = tmp_path / "no" / "g.svg"
     assert_one_line_error(*cli(*command, str(missing)), "no such directory")
     assert list(tmp_path.iterdir()) == []
+
+
+OUTPUT_OPTIONS = [["grad", "x", "x=1", "--svg"], ["demo", "--svg"],
+                  ["train", "xor", "--epochs", "2", "--save"]]
+
+
+@pytest.mark.parametrize("command", OUTPUT_OPTIONS)
+def test_a_path_that_cannot_be_a_file_is_refused_before_any_work(command: list[str],
+                                                                 tmp_path: Path) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "plain").write_text("a file")
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    before = sorted(tmp_path.iterdir())
+    for path, fragment in [
+        (f"{tmp_path}/new/", f"'{tmp_path}/new/' ends in '/': expected a file name"),
+        (f"{tmp_path}/folder/", "ends in '/'"),
+        (f"{tmp_path}/folder/.", "is a directory, not a file name"),
+        (f"{tmp_path}/plain/", "ends in '/'"),
+        (f"{tmp_path}/plain/m.out", f"{str(tmp_path / 'plain')!r} is not a directory"),
+        (f"{tmp_path}/plain/sub/m.out", f"{str(tmp_path / 'plain')!r} is not a directory"),
+        (f"{tmp_path}/loop1", "Too many levels of symbolic links"),
+        ("", "the file name is empty"),
+    ]:
+        # One line and nothing else: no demo text, no progress of training.
+        assert_one_line_error(*cli(*command, path), fragment)
+    assert sorted(tmp_path.iterdir()) == before
+    assert (tmp_path / "plain").read_text() == "a file"
+    assert list((tmp_path / "folder").iterdir()) == []
+
+
+@pytest.mark.parametrize("command", OUTPUT_OPTIONS)
+def test_writing_onto_a_symbolic_link_replaces_the_file_it_points_to(
+        command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "old.out").write_text("old")
+    Path("link.out").symlink_to(Path("elsewhere", "old.out"))  # relative, as ln -s makes
+    Path("dangling.out").symlink_to(elsewhere / "new.out")
+    Path("to-folder").symlink_to(elsewhere)
+    for link, target in [("link.out", elsewhere / "old.out"),
+                         ("dangling.out", elsewhere / "new.out")]:
+        code, out, err = cli(*command, link)
+        assert code == 0, err
+        assert out.splitlines()[-1].endswith(f" to {link}")  # named as the user gave it
+        assert Path(link).is_symlink() and Path(link).resolve() == target
+        text = target.read_text()
+        assert text.startswith("<?xml") if command[0] != "train" else json.loads(text)["state"]
+    assert_one_line_error(*cli(*command, "to-folder"), "'to-folder' is a directory")
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["new.out", "old.out"]
 
 
 def unwritable_folder(tmp_path: Path) -> Path:
@@ -285,6 +389,25 @@ def test_any_expression_in_a_real_process(expr: str) -> None:
     assert "Traceback" not in result.stderr
     if result.returncode == 2:
         assert_one_line_error(result.returncode, result.stdout, result.stderr, "")
+
+
+def test_an_unexpected_exception_fails_the_error_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A crash in the code becomes one line with status 2, like bad input; the
+    # checks above must still tell the two apart, or no fuzz test could fail.
+    def crash(*args: object, **kwargs: object) -> None:
+        raise TypeError("injected")
+
+    monkeypatch.setattr("autograd_mini.cli.parse", crash)
+    code, out, err = cli("grad", "x", "x=1")
+    assert (code, out) == (2, "")
+    assert err == f"autograd-mini: error: unexpected TypeError: injected ({BUG})\n"
+    with pytest.raises(AssertionError):
+        assert_one_line_error(code, out, err, "")
+    with pytest.raises(AssertionError):
+        test_any_expression_or_value_in_process()
+    monkeypatch.setattr("autograd_mini.cli._fit", crash)
+    with pytest.raises(AssertionError):
+        test_any_train_option_in_process()
 
 
 # --- help and the installed script
