@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 
@@ -21,10 +22,16 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
 
     The text goes to a new file beside ``path``, is flushed to disk, then
     renamed over ``path`` in one step; on any failure (or Ctrl-C) the
-    temporary file is removed and the error propagates.
+    temporary file is removed and the error propagates. A symbolic link is
+    written through (its target is replaced, the link kept); a folder is an
+    IsADirectoryError before anything is written.
     """
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    if path.endswith(("/", os.sep)) or os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, f"{path!r} is a folder, not a file name")
+    # Through a symbolic link to its target: the link stays a link.
+    path = os.path.realpath(path)
+    folder = os.path.dirname(path)
     # Mode "x" creates the file with the usual permissions (a mkstemp file
     # would be private) and never follows or reuses an existing name.
     tmp = os.path.join(folder, f".writing-{secrets.token_hex(8)}.tmp")
