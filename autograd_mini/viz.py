@@ -107,6 +107,9 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True,
         raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_dot: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    if collapse is None and model is not None:
+        raise ValueError("draw_dot: model= is only used to collapse the graph; "
+                         "pass collapse='neuron' or collapse='layer' with it")
     if collapse is None:
         _check_size(root, max_nodes)
         groups: dict[Value, _Group] = {}

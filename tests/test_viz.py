@@ -395,3 +395,11 @@ def test_unlabeled_values_never_take_a_label_already_in_the_graph():
     assert sorted(shown) == ["v1", "v2", "v3", "v4"]
     assert drawing.texts[drawing.node_with_text("v1")][1] == "data 2"
     assert drawing.texts[drawing.node_with_text("v2")][1] == "data 3"
+
+
+def test_a_model_without_collapse_is_refused_not_ignored() -> None:
+    from autograd_mini.nn import MLP
+
+    net = MLP(2, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="model= is only used to collapse the graph"):
+        draw_dot(net([1.0, 2.0]), model=net)
