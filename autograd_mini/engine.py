@@ -299,9 +299,15 @@ def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number],
     >>> dot([Value(2.0), Value(3.0)], [4.0, 5.0], bias=Value(1.0)).data
     24.0
     """
-    n = len(ws)
-    if len(xs) != n:
-        raise ValueError(f"dot: lengths differ ({n} weights, {len(xs)} inputs)")
+    try:
+        n, m = len(ws), len(xs)
+    except TypeError:  # iterators and generators: take them as lists
+        if not (isinstance(ws, Iterable) and isinstance(xs, Iterable)):
+            raise TypeError("dot: weights and inputs must be sequences, got "
+                            f"{type(ws).__name__} and {type(xs).__name__}") from None
+        return dot(list(ws), list(xs), bias)
+    if m != n:
+        raise ValueError(f"dot: lengths differ ({n} weights, {m} inputs)")
     b_is_value = type(bias) is Value
     b = bias.data if b_is_value else _real(bias, "dot bias")
     # The two shapes a network makes, each in one checked pass instead of a
@@ -315,7 +321,7 @@ def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number],
             # local derivatives are the constants themselves (no picker).
             arg = (None, *xs, 1.0) if b_is_value else (None, *xs)
             return _make(builtins.sum(products) + b, ops.DOT, parents, arg)
-    elif n:  # (no pairs at all: the general path makes a leaf or a bias-only node)
+    elif n:  # (with no pairs the general path below makes a leaf or a bias-only node)
         products = [w.data * x.data for w, x in zip(ws, xs) if type(w) is Value is type(x)]
         if len(products) == n:
             parents = (*ws, *xs, bias) if b_is_value else (*ws, *xs)

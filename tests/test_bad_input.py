@@ -163,3 +163,10 @@ def test_grad_of_one_value_instead_of_a_list_says_so() -> None:
     x = Value(2.0)
     with pytest.raises(TypeError, match=r"grad: inputs must be a list of Values, e.g."):
         grad(x * x, x)
+
+
+def test_dot_takes_iterables_and_names_what_is_not_one() -> None:
+    w = [Value(2.0), Value(3.0)]
+    assert dot(iter(w), (x for x in [4.0, 5.0])).data == 23.0
+    with pytest.raises(TypeError, match="dot: weights and inputs must be sequences, got int"):
+        dot(3, [1.0])
