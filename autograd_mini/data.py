@@ -11,42 +11,27 @@ indices (``spirals``). The same seed always gives the same data.
 from __future__ import annotations
 
 import math
-import numbers
 import random
+
+from . import arguments
 
 __all__ = ["moons", "spirals", "xor"]
 
 Points = list[list[float]]
 
 
-def _check(n: object, what: str, low: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < low:
-        raise ValueError(f"{what} must be a whole number >= {low}, got {n!r}")
-    return int(n)  # a numpy integer would make numpy floats of the points
-
-
 def _noise(noise: object, what: str) -> float:
     # Any real number will do (a numpy float32, a Fraction), but not True.
-    bad = ValueError(f"{what}: noise must be a finite number >= 0, got {noise!r}")
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
-        raise bad
-    try:
-        sd = float(noise)
-    except OverflowError:  # an int or Fraction beyond the float range
-        raise bad from None
-    if not (math.isfinite(sd) and sd >= 0):
-        raise bad
+    sd = arguments.real(noise)
+    if sd is None or not (math.isfinite(sd) and sd >= 0):
+        raise ValueError(f"{what}: noise must be a finite number >= 0, got {noise!r}")
     return sd
 
 
 def _rng(seed: object, what: str) -> random.Random:
     # Only ints (and None: fresh randomness) seed the data sets, so a seed
     # given by mistake, say 0.5 or "1", is an error rather than another data set.
-    if seed is None:
-        return random.Random()
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise ValueError(f"{what}: seed must be an int or None, got {seed!r}")
-    return random.Random(int(seed))
+    return random.Random(arguments.seed(seed, what))
 
 
 def xor() -> tuple[Points, list[float]]:
@@ -64,7 +49,7 @@ def moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> tuple[Point
     >>> labels
     [1.0, -1.0, 1.0, -1.0]
     """
-    n = _check(n, "moons: n")
+    n = arguments.whole_number(n, "moons: n")
     sd = _noise(noise, "moons")
     rng = _rng(seed, "moons")
     points, labels = [], []
@@ -90,8 +75,8 @@ def spirals(n: int = 100, classes: int = 3, seed: int | None = 0,
     >>> len(points), labels.count(1)
     (10, 5)
     """
-    n = _check(n, "spirals: n", low=2)
-    classes = _check(classes, "spirals: classes")
+    n = arguments.whole_number(n, "spirals: n", low=2)
+    classes = arguments.whole_number(classes, "spirals: classes")
     sd = _noise(noise, "spirals")
     rng = _rng(seed, "spirals")
     points, labels = [], []

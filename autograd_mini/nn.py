@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import os
 import random
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from . import arguments
 from .engine import Value, dot
 from .files import write_atomic
 
@@ -42,16 +42,15 @@ def _activation(name: object) -> Any:
 
 
 def _count(n: object, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{what} must be a whole number >= 1, got {n!r}")
-    return int(n)  # a numpy integer becomes an int, which a saved file can hold
+    return arguments.whole_number(n, what)
 
 
 def _size(n: object) -> int | None:
     """A layer size read from a file's config, or None where the constructor will object."""
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+    try:
+        return arguments.whole_number(n, "size")
+    except ValueError:
         return None
-    return int(n)
 
 
 def _neuron_keys(nin: int, prefix: str = "") -> Iterator[tuple[str, int | None]]:
@@ -70,22 +69,11 @@ def _pretty(name: str) -> str:
     return f"{key}[{index}]" if index else key
 
 
-def _seed(seed: object, who: str) -> int | random.Random | None:
-    """``seed`` checked: an int (a numpy integer becomes one), None, or a ``random.Random``.
-
-    Anything else is an error, not another set of weights: ``random.Random``
-    itself would take 1.5, "abc" or True, and reject a numpy integer.
-    """
-    if seed is None or isinstance(seed, random.Random):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise ValueError(f"{who}: seed must be an int or None, got {seed!r}")
-    return int(seed)
-
-
-def _rng(seed: object, who: str) -> random.Random:
-    seed = _seed(seed, who)
-    return seed if isinstance(seed, random.Random) else random.Random(seed)
+def _rng(value: object, who: str) -> random.Random:
+    """The generator for initial weights: a ``random.Random`` passed down, or a checked seed's."""
+    if isinstance(value, random.Random):
+        return value
+    return random.Random(arguments.seed(value, who))
 
 
 def _length(x: object, expected: int, who: str) -> None:
@@ -101,13 +89,10 @@ def _length(x: object, expected: int, who: str) -> None:
 
 def _state_number(name: str, x: object) -> float:
     """One state dict entry as a finite float, or a ValueError naming the parameter."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+    f = arguments.real(x)
+    if f is None:
         raise ValueError(f"state dict entry {_pretty(name)!r}: "
                          f"expected a number, got {type(x).__name__}")
-    try:
-        f = float(x)
-    except OverflowError:  # an int beyond the float range
-        f = math.inf
     if not math.isfinite(f):
         problem = f"{x!r} is not a finite number" if isinstance(x, float) else \
             f"{type(x).__name__} too large for a float"
@@ -413,7 +398,8 @@ class MLP(Module):
             raise ValueError(bad_nouts)
         _activation(activation)
         _activation(output_activation)
-        seed = _seed(seed, "MLP")
+        if not isinstance(seed, random.Random):
+            seed = arguments.seed(seed, "MLP")  # stored as a plain int, or None
         rng = _rng(seed, "MLP")
         sizes = [nin, *nouts]
         self.layers = [

@@ -16,9 +16,9 @@ freezes them (the worked example trains its weights and keeps its biases).
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 
+from . import arguments
 from .engine import Value
 
 __all__ = ["SGD", "Adam", "Optimizer"]
@@ -27,12 +27,9 @@ __all__ = ["SGD", "Adam", "Optimizer"]
 def _rate(x: object, what: str, low: float, high: float = math.inf,
           include_low: bool = False) -> float:
     # Any real number will do (a numpy float32, a Fraction), but not True.
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+    f = arguments.real(x)
+    if f is None:
         raise TypeError(f"{what} must be a number, got {type(x).__name__}")
-    try:
-        f = float(x)
-    except OverflowError:  # an int or Fraction beyond the float range
-        f = math.inf
     ok = (low <= f if include_low else low < f) and f < high
     if not (ok and math.isfinite(f)):
         bound = f"{'[' if include_low else '('}{low:g}, {high:g})"
