@@ -156,6 +156,10 @@ def _log_any(x: Any) -> Any:
     return _log(x) if isinstance(x, float) else x.log()
 
 
+def _exp_any(x: Any) -> Any:
+    return _exp(x) if isinstance(x, float) else x.exp()
+
+
 def _sigmoid_any(x: Any) -> Any:
     return _sigmoid(x) if isinstance(x, float) else x.sigmoid()
 
@@ -171,7 +175,7 @@ def _d_tanh(x: Any, out: Any) -> Any:
     subtraction would cancel, the same number as 4e/(1 + e)² with e = exp(−2|x|)."""
     if abs(float(x)) < 1.0:
         return 1 - out * out
-    e = _exp(-2.0 * abs(x)) if isinstance(x, float) else (-2.0 * abs(x)).exp()
+    e = _exp_any(-2.0 * abs(x))
     return 4 * e / ((1 + e) * (1 + e))
 
 
