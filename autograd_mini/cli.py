@@ -84,7 +84,8 @@ def _variables(assignments: Sequence[str]) -> dict[str, Value]:
 
 
 def _grad(args: argparse.Namespace) -> None:
-    svg = None if args.svg is None else _output_path(args.svg)
+    if args.svg is not None:
+        _check_output(args.svg)
     variables = _variables(args.assignments)
     try:
         root = parse(args.expr, variables, finite=True)
@@ -105,8 +106,8 @@ def _grad(args: argparse.Namespace) -> None:
     for var, leaf in variables.items():
         if not math.isfinite(leaf.grad):
             raise CliError(f"the gradient d{name}/d{var} = {leaf.grad!r} is not a finite number")
-    if svg is not None:
-        _write_svg(root, svg, args.svg)  # before printing: a failure prints nothing but the error
+    if args.svg is not None:
+        _write_svg(root, args.svg)  # before printing: a failure prints nothing but the error
 
     print(f"{name} = {root.data!r}")
     for line in steps:
@@ -123,12 +124,12 @@ def _unused_name(name: str, taken: dict[str, Value]) -> str:
     return name
 
 
-def _write_svg(root: Value, real: str, path: str) -> None:
-    """Draw ``root`` into ``real`` (from ``_output_path``); errors name ``path``, as given."""
+def _write_svg(root: Value, path: str) -> None:
+    """Draw ``root`` into ``path`` (checked by ``_check_output``); errors name ``path``."""
     from .viz import GraphvizNotFound, render_svg  # imported late: graphviz costs start-up time
 
     try:
-        render_svg(root, real)
+        render_svg(root, path)  # through a symbolic link, as files.write_atomic does
     except GraphvizNotFound as e:
         raise CliError(str(e)) from None
     except IsADirectoryError:
@@ -151,11 +152,11 @@ def _reason(e: OSError) -> str:
     return os.strerror(e.errno) if e.errno else str(e)
 
 
-def _output_path(path: str) -> str:
-    """Where to write ``path``, checked before a long computation rather than after.
+def _check_output(path: str) -> None:
+    """Check that ``path`` can be written, before a long computation rather than after.
 
-    A symbolic link is followed: the file it points to is replaced and the
-    link stays a link. Returns the real path to write to.
+    A symbolic link is followed, as the writing will (``files.write_atomic``):
+    the file it points to is checked, and later replaced.
     """
     if not path:
         raise CliError("the file name is empty")
@@ -186,7 +187,6 @@ def _output_path(path: str) -> str:
         raise CliError(f"cannot write {path!r}: {_reason(e)}") from None
     os.close(fd)
     os.unlink(probe)
-    return real
 
 
 # --- demo
@@ -212,7 +212,7 @@ def _demo(args: argparse.Namespace) -> None:
     from . import example  # imported late: only `demo` needs it
 
     svg = DEMO_SVG if args.svg is None else args.svg
-    real_svg = _output_path(svg)
+    _check_output(svg)
     lr = example.LEARNING_RATE
     net = example.network()
     total = example.loss(net)
@@ -271,7 +271,7 @@ def _demo(args: argparse.Namespace) -> None:
     # under the traced graph.
     drawn = example.loss(example.network())
     drawn.backward()
-    _write_svg(drawn, real_svg, svg)
+    _write_svg(drawn, svg)
     print(f"\ngraph with values and gradients written to {svg}")
 
 
@@ -412,7 +412,8 @@ def _fit(task: _Task, epochs: int, lr: float, seed: int, hidden: Sequence[int],
 
 def _train(args: argparse.Namespace) -> None:
     task = _tasks()[args.dataset]
-    save = None if args.save is None else _output_path(args.save)  # before training
+    if args.save is not None:
+        _check_output(args.save)  # before training
     epochs = args.epochs or task.epochs
     progress = _Progress(epochs, sys.stderr)
     try:
@@ -420,9 +421,9 @@ def _train(args: argparse.Namespace) -> None:
                       progress.update)
     finally:
         progress.close()
-    if save is not None:  # before printing: a failure prints nothing but the error
+    if args.save is not None:  # before printing: a failure prints nothing but the error
         try:
-            result.model.save(save)
+            result.model.save(args.save)
         except OSError as e:
             raise CliError(f"cannot write {args.save!r}: {_reason(e)}") from None
     print(f"final loss {result.loss:.6g}, accuracy {result.correct / result.total:.1%} "

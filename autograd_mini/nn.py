@@ -232,7 +232,7 @@ class Module:
         The file holds the architecture and every parameter with its exact
         float value, so ``type(model).load(path)`` rebuilds the same model.
         """
-        if os.path.isdir(path):  # else the error would name the temporary file
+        if os.path.isdir(path):  # said before any work, in the words of this method
             raise IsADirectoryError(f"cannot save the model: {os.fspath(path)} is a directory")
         document = {"format": FILE_FORMAT, "version": FILE_VERSION,
                     "class": type(self).__name__, "config": self._config(),
