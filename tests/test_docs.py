@@ -353,3 +353,12 @@ def test_player_steps_inside_the_page(site: Path, page) -> None:
         else:  # the drawing alone, until the player exists
             assert frame.locator("svg g.node").count() > 5
     assert page.errors == [] and page.requests == []
+
+
+def test_docstring_plurals_stay_literals() -> None:
+    """``Value``s reads as the literal Value and an s; other literals are left alone."""
+    lines = ["are ``Value``s with ``x`` and ``a = f(x)``, where ``w[k]`` connects",
+             "``Step``'s text"]
+    autograd_docs.plural_literals(None, "module", "m", None, None, lines)
+    assert lines == ["are ``Value``\\ s with ``x`` and ``a = f(x)``, where ``w[k]`` connects",
+                     "``Step``'s text"]

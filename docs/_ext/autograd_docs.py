@@ -270,13 +270,15 @@ def _exists(modname: str, name: str, attr: str | None = None) -> bool:
 
 # The docstrings write plurals as ``Value``s, which reStructuredText reads as an
 # unfinished literal; an escaped space between the two keeps the text as written.
-_LITERAL_THEN_LETTER = re.compile(r"(?<![\w`])(``[^`\s][^`\n]*``)(?=\w)")
+# Literals are matched left to right, in pairs of ``, as the reader sees them.
+_LITERAL = re.compile(r"``[^`\n]+?``(?=(\w)?)")
 
 
 def plural_literals(app: Sphinx, what: str, name: str, obj: object, options: object,
                     lines: list[str]) -> None:
     """``Value``s -> ``Value``\\ s, in place (autodoc-process-docstring)."""
-    lines[:] = [_LITERAL_THEN_LETTER.sub(r"\1\\ ", line) for line in lines]
+    lines[:] = [_LITERAL.sub(lambda m: m.group(0) + ("\\ " if m.group(1) else ""), line)
+                for line in lines]
 
 
 def offline_math(app: Sphinx, config: object) -> None:
