@@ -180,6 +180,11 @@ def test_four_equations(version: str) -> None:
     words = markdown(nb)
     for name in ["BP1", "BP2", "BP3", "BP4"]:
         assert f"**{name}**" in words or rf"\textbf{{{name}}}" in words
+    # where the equations and the worked network come from, by name
+    assert "《第二节,神经网络中反向传播四个基本公式证明——BackPropagation》" in words
+    assert "Michael Nielsen's *Neural Networks and Deep Learning*" in words
+    assert "《一文弄懂神经网络中的反向传播法——BackPropagation》" in words and "Mazur" in words
+    assert "the documents'" not in words  # not without saying which
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -195,6 +200,9 @@ def test_xor_gradient_descent(version: str) -> None:
         assert finals[method] < start / 100  # each way learns XOR from the same start
     assert finals["stochastic"] < finals["mini-batch"] < finals["batch"]
     assert "every output is on the correct side of 0.5" in text
+    words = markdown(nb)  # the network and the three methods, credited by name
+    assert "the XOR network of\n《BP神经网络——从原理到实现》" in words
+    assert "《神经网络的反向传播是什么》" in words and "《反向传播算法(过程及公式推导)》" in words
     assert images(nb, "image/png"), "the loss curves are missing"
 
 
