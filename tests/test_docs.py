@@ -159,7 +159,8 @@ def test_the_docstring_check_names_what_is_missing(monkeypatch: pytest.MonkeyPat
                              "fake_public.bare: no docstring"]
     # The package itself: nothing missing.
     assert autograd_docs.problems(autograd_docs.PUBLIC_MODULES, autograd_docs.CONTRACT,
-                                  documented=_documented_names()) == []
+                                  documented=_documented_names(),
+                                  without_example=autograd_docs.WITHOUT_EXAMPLE) == []
 
 
 def _documented_names() -> set[str]:
@@ -331,6 +332,19 @@ def test_formulas_are_typeset_offline(site: Path, page) -> None:
     assert page.errors == [] and page.requests == []
 
 
+def _steps(player) -> None:
+    """Next moves a player's position on, prev brings it back, as the page shows it."""
+    position = player.locator("[data-role=position]")
+    before = position.inner_text().strip()
+    assert re.fullmatch(r"1 / \d+", before), before
+    player.locator("[data-role=next]").click()
+    after = position.inner_text().strip()
+    assert after == "2 / " + before.split(" / ")[1]
+    assert player.locator("[data-role=step-text]").inner_text().strip()
+    player.locator("[data-role=prev]").click()
+    assert position.inner_text().strip() == before
+
+
 def test_player_steps_inside_the_page(site: Path, page) -> None:
     from autograd_mini import viz
 
@@ -338,20 +352,48 @@ def test_player_steps_inside_the_page(site: Path, page) -> None:
     page.wait_for_load_state("load")
     assert page.title().startswith("A guided tour")
     for name in autograd_docs.GRAPHS:
-        frame_element = page.locator(f'iframe[data-player="{name}"]')
-        frame_element.scroll_into_view_if_needed()
-        frame = frame_element.content_frame
+        figure = page.locator(f'figure[data-player="{name}"]')
+        figure.scroll_into_view_if_needed()
         if hasattr(viz, "player"):
-            position = frame.locator("[data-role=position]")
-            before = position.inner_text()
-            assert re.fullmatch(r"\d+ / \d+", before.strip()), before
-            frame.locator("[data-role=next]").click()
-            after = position.inner_text()
-            assert after != before
-            frame.locator("[data-role=prev]").click()
-            assert position.inner_text() == before
+            _steps(figure)
+            # The keys work too, once the player has the focus.
+            position = figure.locator("[data-role=position]")
+            figure.locator(".agm-player").focus()
+            page.keyboard.press("ArrowRight")
+            assert position.inner_text().startswith("2 / ")
         else:  # the drawing alone, until the player exists
-            assert frame.locator("svg g.node").count() > 5
+            assert figure.locator("svg g.node").count() > 5
+    assert page.errors == [] and page.requests == []
+
+
+def test_player_pages_of_their_own(site: Path, page) -> None:
+    from autograd_mini import viz
+
+    for name in autograd_docs.GRAPHS:
+        page.goto((site / autograd_docs.PLAYER_DIR / f"{name}.html").as_uri())
+        page.wait_for_load_state("load")
+        if hasattr(viz, "player"):
+            _steps(page.locator(".agm-player"))
+        else:
+            assert page.locator("svg g.node").count() > 5
+    assert page.errors == [] and page.requests == []
+
+
+def test_notebook_players_step_in_their_pages(site: Path, page) -> None:
+    """A notebook cell that shows a player shows a working one on its page."""
+    from autograd_mini import viz
+
+    with_players = [nb for nb in NOTEBOOKS if any(
+        "agm-player" in out.get("data", {}).get("text/html", "")
+        for cell in nbformat.read(nb, as_version=4).cells for out in cell.get("outputs", []))]
+    assert with_players or not hasattr(viz, "player")  # notebooks 01 and 02 play
+    for nb in with_players:
+        page.goto((site / "notebooks" / f"{nb.stem}.html").as_uri())
+        page.wait_for_load_state("load")
+        players = page.locator(".agm-player")
+        assert players.count() >= 1, nb.stem
+        players.first.scroll_into_view_if_needed()
+        _steps(players.first)
     assert page.errors == [] and page.requests == []
 
 
