@@ -306,8 +306,9 @@ def test_landing_page_renders(site: Path, page) -> None:
     assert page.title().startswith("autograd_mini")
     assert page.locator("h1").first.inner_text().startswith("autograd_mini")
     assert "make test" in page.locator("article").inner_text()
-    picture = page.locator("article img").first
-    assert picture.evaluate("img => img.complete && img.naturalWidth > 0")
+    picture = page.locator('div.graph-drawing[data-graph="quickstart"] svg')
+    assert picture.is_visible() and picture.locator("g.node").count() > 5
+    assert "grad 0.8399" in picture.text_content()  # de/db, drawn after backward()
     nav = page.locator(".sidebar-tree a").all_inner_texts()
     assert "A guided tour" in nav and "API reference" in nav
     assert len([t for t in nav if t]) >= 3 + len(NOTEBOOKS)  # install, tour, API

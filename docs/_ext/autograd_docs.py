@@ -104,6 +104,28 @@ class PlayerDirective(SphinxDirective):
         return [nodes.raw("", html, format="html")]
 
 
+class GraphDirective(SphinxDirective):
+    """``{graph} NAME``: the drawing of one of ``GRAPHS`` after backward(), inline SVG."""
+
+    required_arguments = 1
+    option_spec: ClassVar = {"alt": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        from autograd_mini import viz
+
+        name = self.arguments[0]
+        if name not in GRAPHS:
+            raise self.error(f"unknown graph {name!r}; known: {', '.join(sorted(GRAPHS))}")
+        root = GRAPHS[name]()
+        root.backward()
+        svg = viz.render_svg(root)
+        svg = svg[svg.index("<svg"):]
+        alt = escape(self.options.get("alt", name))
+        svg = svg.replace("<svg", f'<svg role="img" aria-label="{alt}"', 1)
+        return [nodes.raw("", f'<div class="graph-drawing" data-graph="{name}">{svg}</div>',
+                          format="html")]
+
+
 def write_players(app: Sphinx, exception: Exception | None) -> None:
     """Write every player page into the built site (after a successful HTML build)."""
     if exception is not None or app.builder.format != "html":
@@ -298,6 +320,7 @@ def offline_math(app: Sphinx, config: object) -> None:
 def setup(app: Sphinx) -> dict[str, object]:
     app.connect("config-inited", offline_math)
     app.add_directive("player", PlayerDirective)
+    app.add_directive("graph", GraphDirective)
     app.connect("autodoc-process-docstring", plural_literals)
     app.connect("source-read", api_sections)
     app.connect("build-finished", write_players)
