@@ -239,23 +239,24 @@ def test_readme_links_to_built_pages(site: Path) -> None:
 
 # --- the examples on the pages run -------------------------------------------
 
-EXAMPLES = [(page.name, code, shown) for page in sorted(DOCS.glob("*.md"))
-            for code, shown in re.findall(r"```python\n(.*?)```\n\n```text\n(.*?)```",
-                                          page.read_text(encoding="utf-8"), re.S)]
+MD_PAGES = sorted(DOCS.glob("*.md"))
+EXAMPLE = re.compile(r"```python\n(.*?)```\n\n```text\n(.*?)```", re.S)
 
 
 def test_pages_have_examples() -> None:
-    assert len(EXAMPLES) >= 5
+    assert sum(len(EXAMPLE.findall(p.read_text(encoding="utf-8"))) for p in MD_PAGES) >= 5
 
 
-@pytest.mark.parametrize(("page", "code", "shown"), EXAMPLES,
-                         ids=[f"{p}-{i}" for i, (p, _, _) in enumerate(EXAMPLES)])
-def test_page_example_prints_what_it_shows(page: str, code: str, shown: str, tmp_path: Path,
+@pytest.mark.parametrize("md", MD_PAGES, ids=[p.stem for p in MD_PAGES])
+def test_page_examples_print_what_they_show(md: Path, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture) -> None:
+    """A page's examples run in order in one namespace, as a reader runs them."""
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, page, "exec"), {"__name__": "__docs__"})
-    assert capsys.readouterr().out == shown
+    namespace = {"__name__": "__docs__"}
+    for k, (code, shown) in enumerate(EXAMPLE.findall(md.read_text(encoding="utf-8"))):
+        exec(compile(code, f"{md.name} example {k}", "exec"), namespace)
+        assert capsys.readouterr().out == shown, f"{md.name}, example {k}"
 
 
 # --- in a real browser --------------------------------------------------------
