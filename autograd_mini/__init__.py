@@ -8,12 +8,15 @@
 (-3.0, -4.0)
 """
 
+from .compile import Compiled, compile
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .engine import Value, dot, grad, is_grad_enabled, no_grad, sum
 
 __all__ = [
+    "Compiled",
     "GradcheckError",
     "Value",
+    "compile",
     "dot",
     "grad",
     "gradcheck",
