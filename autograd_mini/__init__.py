@@ -8,8 +8,8 @@
 (-3.0, -4.0)
 """
 
-from .compile import Compiled, compile
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .compile import Compiled, compile
 from .engine import Value, dot, grad, is_grad_enabled, no_grad, sum
 
 __all__ = [

@@ -349,7 +349,8 @@ _WORDS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 
 # --- names ----------------------------------------------------------------------------
 
-_RESERVED = {*keyword.kwlist, *keyword.softkwlist, *dir(builtins), "inf", "nan"}
+_RESERVED = {*keyword.kwlist, *keyword.softkwlist, *dir(builtins), "inf", "nan",
+             "compiled", "compiled_exact"}
 
 
 def _identifier(text: str) -> str:
