@@ -400,7 +400,7 @@ class Compiled:
     does, so an optimizer's ``step()`` works unchanged.
     """
 
-    def __init__(self, program: _Program, inputs: tuple[Value, ...]) -> None:
+    def __init__(self, program: Any, inputs: tuple[Value, ...]) -> None:
         self.source = program.source
         self.inputs = inputs
         self._program = program
