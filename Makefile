@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench notebooks graphviz clean
+.PHONY: demo test lint bench notebooks graphviz chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,15 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 graphviz:
 	@command -v dot >/dev/null 2>&1 || sh tools/install-graphviz.sh
 
+# Chromium runs the player's tests (driven by playwright); installed the same way.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+		|| sh tools/install-chromium.sh
+
 demo: $(VENV)/.installed graphviz
 	$(BIN)/autograd-mini demo
 
-test: $(VENV)/.installed graphviz
+test: $(VENV)/.installed graphviz chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -1,7 +1,7 @@
 """The ``autograd-mini`` command (also ``python -m autograd_mini``).
 
-    autograd-mini grad "x*y + exp(x)" x=2 y=-3 [--steps] [--svg FILE]
-    autograd-mini demo [--svg FILE] [--epochs N]
+    autograd-mini grad "x*y + exp(x)" x=2 y=-3 [--steps] [--svg FILE] [--html FILE]
+    autograd-mini demo [--svg FILE] [--html FILE] [--epochs N]
     autograd-mini train {xor,moons,spirals} [--epochs N] [--lr X] [--seed S]
                         [--hidden 16,16] [--save FILE]
 
@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO
 
 from . import __version__
-from .engine import Value, no_grad, walk
+from .engine import Value, no_grad
 from .engine import sum as vsum
 from .expr import FUNCTIONS, ExprError, check_name, parse
-from .trace import backward_steps, fmt, node_names
+from .trace import backward_steps, fmt, formula, node_names
 
 PROG = "autograd-mini"
 TASK_NAMES = ("xor", "moons", "spirals")  # the data sets `train` knows, see _tasks()
@@ -86,6 +86,8 @@ def _variables(assignments: Sequence[str]) -> dict[str, Value]:
 def _grad(args: argparse.Namespace) -> None:
     if args.svg is not None:
         _check_output(args.svg)
+    if args.html is not None:
+        _check_output(args.html)
     variables = _variables(args.assignments)
     try:
         root = parse(args.expr, variables, finite=True)
@@ -93,8 +95,8 @@ def _grad(args: argparse.Namespace) -> None:
         raise CliError(str(e)) from None
     if root not in variables.values():
         root.label = _unused_name("f", variables)
-    if args.svg is not None:
-        _check_drawable(root)
+    if args.svg is not None or args.html is not None:
+        _check_drawable(root, "--svg" if args.html is None else "--html")
 
     steps = [step.explain() for step in backward_steps(root)] if args.steps else []
     if not args.steps:
@@ -108,6 +110,8 @@ def _grad(args: argparse.Namespace) -> None:
             raise CliError(f"the gradient d{name}/d{var} = {leaf.grad!r} is not a finite number")
     if args.svg is not None:
         _write_svg(root, args.svg)  # before printing: a failure prints nothing but the error
+    if args.html is not None:
+        _write_html(root, args.html)
 
     print(f"{name} = {root.data!r}")
     for line in steps:
@@ -116,6 +120,8 @@ def _grad(args: argparse.Namespace) -> None:
         print(f"d{name}/d{var} = {leaf.grad!r}")
     if args.svg is not None:
         print(f"graph written to {args.svg}")
+    if args.html is not None:
+        print(f"step-by-step player written to {args.html} (open it in a browser)")
 
 
 def _unused_name(name: str, taken: dict[str, Value]) -> str:
@@ -124,12 +130,18 @@ def _unused_name(name: str, taken: dict[str, Value]) -> str:
     return name
 
 
-def _write_svg(root: Value, path: str) -> None:
-    """Draw ``root`` into ``path`` (checked by ``_check_output``); errors name ``path``."""
-    from .viz import GraphvizNotFound, render_svg  # imported late: graphviz costs start-up time
+def _write_svg(root: Value, path: str, page: bool = False, **kw: Any) -> None:
+    """Draw ``root`` into ``path`` (checked by ``_check_output``); errors name ``path``.
+
+    ``page``: write the step-by-step player (a web page) instead of the SVG.
+    """
+    from .viz import GraphvizNotFound, player, render_svg  # late: graphviz costs start-up time
 
     try:
-        render_svg(root, path)  # through a symbolic link, as files.write_atomic does
+        if page:
+            player(root, **kw).save(path)
+        else:
+            render_svg(root, path, **kw)  # through a symbolic link, as files.write_atomic does
     except GraphvizNotFound as e:
         raise CliError(str(e)) from None
     except IsADirectoryError:
@@ -138,13 +150,18 @@ def _write_svg(root: Value, path: str) -> None:
         raise CliError(f"cannot write {path!r}: {_reason(e)}") from None
 
 
-def _check_drawable(root: Value) -> None:
-    from .viz import MAX_NODES
+def _write_html(root: Value, path: str, **kw: Any) -> None:
+    _write_svg(root, path, page=True, **kw)
 
-    for count, _ in enumerate(walk(root), 1):  # stops counting at the limit
-        if count > MAX_NODES:
-            raise CliError(f"the graph has more than {MAX_NODES} values, too many to draw "
-                           "readably; leave out --svg")
+
+def _check_drawable(root: Value, option: str = "--svg") -> None:
+    from .viz import MAX_NODES, _check_size
+
+    try:
+        _check_size(root, MAX_NODES)
+    except ValueError:
+        raise CliError(f"the graph has more than {MAX_NODES} values (or too many edges), too "
+                       f"many to draw readably; leave out {option}") from None
 
 
 def _reason(e: OSError) -> str:
@@ -192,27 +209,13 @@ def _check_output(path: str) -> None:
 # --- demo
 
 
-def _formula(v: Value, names: dict[Value, str]) -> str:
-    """How ``v`` was computed, in its inputs' names: "sigmoid(net_h1)", "w1·i1 + w2·i2 + b1"."""
-    op, c = v._op, v._arg
-    args = [names[p] for p in v.parents]
-    if op.name == "dot" and len(args) % 2 == 1:  # weights, then inputs, then the bias
-        n = len(args) // 2
-        return " + ".join([f"{w}·{x}" for w, x in zip(args[:n], args[n:2 * n])] + args[2 * n:])
-    if op.name == "sum":
-        return " + ".join(args + ([fmt(c)] if c else []))
-    if op.symbol and len(args) == 1:
-        return op.symbol.format(x=args[0], c=fmt(c) if isinstance(c, float) else "")
-    if len(args) == 2:
-        return f"{args[0]} {op.name} {args[1]}"
-    return f"{op.name}({', '.join(args)})"
-
-
 def _demo(args: argparse.Namespace) -> None:
     from . import example  # imported late: only `demo` needs it
 
     svg = DEMO_SVG if args.svg is None else args.svg
     _check_output(svg)
+    if args.html is not None:
+        _check_output(args.html)
     lr = example.LEARNING_RATE
     net = example.network()
     total = example.loss(net)
@@ -226,7 +229,7 @@ def _demo(args: argparse.Namespace) -> None:
     width = max(len(name) for name in names.values())
     for v, name in names.items():
         if v.parents:  # 9 decimals, as the documents print them (1.105905967, not 1.10590597)
-            print(f"  {name:<{width}} = {fmt(v.data, 10):<12} {_formula(v, names)}")
+            print(f"  {name:<{width}} = {fmt(v.data, 10):<12} {formula(v, names)}")
 
     print("\nBackward pass, one chain-rule step per edge (∂E/∂x gathers every path to x):")
     for step in backward_steps(total):
@@ -271,8 +274,11 @@ def _demo(args: argparse.Namespace) -> None:
     # under the traced graph.
     drawn = example.loss(example.network())
     drawn.backward()
-    _write_svg(drawn, svg)
+    _write_svg(drawn, svg, rankdir="TB")  # top to bottom: the network reads down the page
     print(f"\ngraph with values and gradients written to {svg}")
+    if args.html is not None:
+        _write_html(example.loss(example.network()), args.html)
+        print(f"step-by-step player written to {args.html} (open it in a browser)")
 
 
 # --- train
@@ -489,6 +495,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     grad.add_argument("--steps", action="store_true",
                       help="print every chain-rule step of backpropagation")
     grad.add_argument("--svg", metavar="FILE", help="write the graph with values and gradients")
+    grad.add_argument("--html", metavar="FILE",
+                      help="write a web page that steps through the forward and backward pass")
 
     demo = sub.add_parser(
         "demo", help="the worked 2-2-2 example, backpropagation step by step",
@@ -497,6 +505,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                     "graph drawn as SVG (needs Graphviz).")
     demo.add_argument("--svg", metavar="FILE",
                       help=f"where to write the graph (default: {DEMO_SVG})")
+    demo.add_argument("--html", metavar="FILE",
+                      help="also write a web page that steps through both passes")
     demo.add_argument("--epochs", type=_positive_int, default=1, metavar="N",
                       help="keep training to N steps in all and print E (default: 1)")
 
@@ -558,7 +568,8 @@ def _suggest_dash_dash(parser: argparse.ArgumentParser, rest: list[str], error: 
     if args is None or not all("=" in arg for arg in args.assignments):  # nothing sure
         example = [PROG, "grad", "--", expr, "NAME=VALUE", "..."]
     else:
-        options = (["--steps"] if args.steps else []) + (["--svg", args.svg] if args.svg else [])
+        options = ((["--steps"] if args.steps else []) + (["--svg", args.svg] if args.svg else [])
+                   + (["--html", args.html] if args.html else []))
         example = [PROG, "grad", *options, "--", expr, *args.assignments]
     raise CliError(f"{error.message}; an EXPR starting with '-' goes after '--' "
                    f"(options before it): {shlex.join(example)}") from None
