@@ -197,6 +197,12 @@ def _draw(root: Value, rankdir: str = "LR", show_grad: bool = True,
                 seen_edges[pair] = seen_edges.get(pair, False) or (v, position) == marked_edge
     for key in keys:
         record(group_ids[key], _group_fields(key, show_grad), GROUP_FILL)
+    # A layer's neurons in the model's order (Graphviz would reorder them to cross
+    # fewer edges): each node's edges out are kept in the order they are given.
+    if keys:
+        g.graph_attr["ordering"] = "out"
+        rank = {group_ids[key]: key.rank for key in keys}
+        seen_edges = dict(sorted(seen_edges.items(), key=lambda e: rank.get(e[0][1], -1)))
     for (src, dst), hot in seen_edges.items():
         edge(src, dst, hot)
     return g
@@ -325,8 +331,10 @@ ACTIVATIONS = ("tanh", "sigmoid", "relu")  # the nodes a neuron may put above it
 class _Group:
     """One drawn node standing for a neuron or a layer of a model."""
 
-    def __init__(self, rank: int, title: str, activation: str, params: list[Value]) -> None:
+    def __init__(self, rank: int, title: str, activation: str, params: list[Value],
+                 layer: int = 0) -> None:
         self.rank = rank  # its place in the model: layer by layer, neuron by neuron
+        self.layer = layer  # 1 for the first layer
         self.title = title
         self.activation = activation
         self.params = params
@@ -348,16 +356,21 @@ def _model_groups(root: Value, collapse: str, model: object) -> dict[Value, _Gro
         raise TypeError(f"draw_dot: collapse={collapse!r} needs model= the MLP the graph was "
                         f"built with, got {got}")
     owner: dict[Value, tuple[_Group, str]] = {}  # parameter -> its group, its activation
+    shared: set[Value] = set()
     for li, layer in enumerate(layers, 1):
         neurons = layer.neurons
         acts = [_activation(n) for n in neurons]
         group = _Group(len(owner), f"layer {li}", f"{len(neurons)} × {acts[0]}",
-                       [p for n in neurons for p in (*n.w, n.b)])
+                       [p for n in neurons for p in (*n.w, n.b)], li)
         for ni, (neuron, act) in enumerate(zip(neurons, acts), 1):
             if collapse == "neuron":
-                group = _Group(len(owner), f"L{li} N{ni}", act, [*neuron.w, neuron.b])
+                group = _Group(len(owner), f"L{li} N{ni}", act, [*neuron.w, neuron.b], li)
             for p in (*neuron.w, neuron.b):
+                if p in owner and owner[p][0] is not group:
+                    shared.add(p)
                 owner[p] = (group, act)
+    for p in shared:  # one Value in two groups (a bias shared by a layer): drawn on its own
+        del owner[p]
     groups: dict[Value, _Group] = {}
     dots: dict[Value, str] = {}  # a neuron's dot node -> the activation expected above it
     nodes = list(walk(root))
