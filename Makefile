@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench notebooks lab graphviz chromium clean
+.PHONY: demo test lint bench notebooks lab docs graphviz chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,5 +57,11 @@ notebooks: $(VENV)/.installed graphviz
 lab: $(VENV)/.lab graphviz
 	$(BIN)/jupyter lab notebooks
 
+# The documentation site, into docs/_build/html (open its index.html; no server
+# needed). `make test` builds it too, with warnings as errors (tests/test_docs.py).
+docs: $(VENV)/.installed graphviz
+	$(BIN)/python -m sphinx -E -b html --keep-going docs docs/_build/html
+	@echo "The site: docs/_build/html/index.html"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info docs/_build
