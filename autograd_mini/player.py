@@ -13,9 +13,13 @@ to open in a browser.
 >>> from autograd_mini import Value
 >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
 >>> c = a * b; c.label = "c"
->>> p = player(c)                          # doctest: +SKIP
->>> p.positions                            # doctest: +SKIP
+>>> p = player(c)
+>>> p.positions  # the inputs, c computed, then one step per edge
 4
+>>> p.texts[-1] == list(backward_steps(c))[-1].explain()
+True
+>>> p.grads[-1]  # the gradients after the last step
+{'a': -3.0, 'b': 2.0, 'c': 1.0}
 """
 
 from __future__ import annotations
@@ -47,10 +51,18 @@ class Player:
     """
 
     def __init__(self, root: Value, rankdir: str | None = None,
-                 max_nodes: int = MAX_NODES) -> None:
+                 max_nodes: int = MAX_NODES, collapse: str | None = None,
+                 model: object = None) -> None:
         global _made
         if not isinstance(root, Value):
             raise TypeError(f"player: root must be a Value, got {type(root).__name__}")
+        if collapse is not None or model is not None:
+            raise ValueError(
+                "player: a collapsed graph cannot be played: backpropagation passes gradient "
+                "one edge at a time between values, and a neuron or layer box hides most of "
+                "those edges (its weights, bias, dot product and activation are one box); "
+                "draw it with draw_dot(root, collapse=..., model=...) and play a smaller "
+                "network in full")
         _check_size(root, max_nodes, "player")  # before any work
         _made += 1
         self.root = root
@@ -150,7 +162,8 @@ class Player:
 </div>"""
 
 
-def player(root: Value, rankdir: str | None = None, max_nodes: int = MAX_NODES) -> Player:
+def player(root: Value, rankdir: str | None = None, max_nodes: int = MAX_NODES,
+           collapse: str | None = None, model: object = None) -> Player:
     """A ``Player`` stepping through the forward and backward pass of the graph below ``root``.
 
     ``rankdir`` as in ``draw_dot``; by default left to right for a shallow
@@ -158,9 +171,14 @@ def player(root: Value, rankdir: str | None = None, max_nodes: int = MAX_NODES) 
 
     The graph's gradients are left as they were: the steps run from zero
     gradients, and every ``.grad`` is put back afterwards. A graph of more
-    than ``max_nodes`` values is refused with a ``ValueError``.
+    than ``max_nodes`` values is refused with a ``ValueError``, and so is
+    ``collapse=`` (a collapsed drawing hides the edges the steps run along).
+
+    >>> x = Value(3.0, label="x")
+    >>> player(x * x)
+    <player of v1: 4 positions, 2 backward steps>
     """
-    return Player(root, rankdir=rankdir, max_nodes=max_nodes)
+    return Player(root, rankdir=rankdir, max_nodes=max_nodes, collapse=collapse, model=model)
 
 
 # --- what the page shows, position by position
@@ -322,7 +340,12 @@ _JS = r"""
     return {g: g, grad: g && g.querySelector("[data-role=grad]"),
             data: g && g.querySelector("[data-role=data]")};
   });
-  nodes.forEach(function (x) { if (x.data) { x.full = x.data.textContent; } });
+  nodes.forEach(function (x, i) {
+    if (x.data) { x.full = x.data.textContent; }
+    // the operation that computes node i, and the edges into and out of it
+    x.op = Array.prototype.slice.call(
+      root.querySelectorAll("[id^='" + D.prefix + "n" + i + "_op']"));
+  });
   var hot = [];
   function show(k) {
     at = Math.max(0, Math.min(n - 1, k));
@@ -336,6 +359,7 @@ _JS = r"""
       if (!x.g) { return; }
       var seen = at >= D.born[i];
       x.g.classList.toggle("agm-dim", !seen);
+      x.op.forEach(function (g) { g.classList.toggle("agm-dim", !seen); });
       if (x.data) { x.data.textContent = seen ? x.full : "data"; }
       if (x.grad) {
         x.grad.textContent = grads[i];

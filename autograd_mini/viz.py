@@ -208,15 +208,25 @@ def _draw(root: Value, rankdir: str = "LR", show_grad: bool = True,
     return g
 
 
-def player(root: Value, rankdir: str | None = None, max_nodes: int = MAX_NODES) -> Player:
-    """A page stepping through the forward and backward pass below ``root`` (see ``player``).
+def player(root: Value, rankdir: str | None = None, max_nodes: int = MAX_NODES,
+           collapse: str | None = None, model: object = None) -> Player:
+    """A page stepping through the forward and backward pass below ``root``.
 
     ``.html`` is the whole page, ``.save(path)`` writes it, and in Jupyter it
     shows inline. The module :mod:`autograd_mini.player` tells more.
+
+    >>> from autograd_mini import Value
+    >>> a = Value(2.0, label="a")
+    >>> b = a.exp(); b.label = "b"
+    >>> page = player(b)
+    >>> page.texts[-1]
+    '∂b/∂a += ∂b/∂b · ∂b/∂a = 1 × 7.3890561 = 7.3890561'
+    >>> 'data-node="a"' in page.html
+    True
     """
     from .player import player as make  # it draws with this module
 
-    return make(root, rankdir=rankdir, max_nodes=max_nodes)
+    return make(root, rankdir=rankdir, max_nodes=max_nodes, collapse=collapse, model=model)
 
 
 def render_svg(root: Value, path: str | os.PathLike | None = None, **kw: object) -> str:

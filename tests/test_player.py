@@ -461,3 +461,23 @@ def test_a_notebook_cell_shows_the_player(tmp_path: Path) -> None:
     assert 'class="agm-player"' in page and 'data-role="step-text"' in page
     assert 'data-node="x"' in page and "<script>" in page
     assert "player of y" in out["data"]["text/plain"]
+
+
+def test_a_collapsed_network_is_refused_saying_why() -> None:
+    from autograd_mini.nn import MLP
+
+    net = MLP(2, [3, 1], seed=0)
+    out = net([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"collapsed graph cannot be played: .* one edge at a "
+                                         r"time .*draw_dot\(root, collapse="):
+        player(out, collapse="neuron", model=net)
+
+
+@pytest.mark.parametrize("stem", ["01-quickstart", "02-worked-example"])
+def test_the_committed_notebooks_step_with_the_player(stem: str) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+    pages = [out["data"]["text/html"] for cell in nb.cells for out in cell.get("outputs", [])
+             if "text/html" in out.get("data", {})]
+    assert len(pages) == 1 and 'class="agm-player"' in pages[0]
+    assert 'data-role="step-text"' in pages[0]
