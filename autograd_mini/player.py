@@ -33,7 +33,6 @@ import re
 from .engine import Value
 from .files import write_atomic
 from .trace import Step, backward_steps, fmt, formula, node_names
-from .viz import MAX_NODES, _check_size, _dot_needed, _draw
 
 __all__ = ["Player", "player"]
 
@@ -48,12 +47,20 @@ class Player:
     ``texts[k]`` is what the page says at position ``k`` (during the backward
     pass, exactly that step's ``explain()``); ``grads[k]`` maps every node's
     name to its gradient at that position (``None`` before backward starts).
+
+    >>> x = Value(2.0, label="x")
+    >>> page = Player(x * 3)
+    >>> page.texts[:2], page.grads[-1]
+    (['The inputs: x = 2', 'v1 = x * 3 = 6'], {'x': 3.0, 'v1': 1.0})
     """
 
     def __init__(self, root: Value, rankdir: str | None = None,
-                 max_nodes: int = MAX_NODES, collapse: str | None = None,
+                 max_nodes: int | None = None, collapse: str | None = None,
                  model: object = None) -> None:
         global _made
+        from .viz import MAX_NODES, _check_size, _dot_needed, _draw  # viz offers this module
+
+        max_nodes = MAX_NODES if max_nodes is None else max_nodes
         if not isinstance(root, Value):
             raise TypeError(f"player: root must be a Value, got {type(root).__name__}")
         if collapse is not None or model is not None:
@@ -102,7 +109,7 @@ class Player:
 
     @property
     def html(self) -> str:
-        """The whole page: open it from a file in any browser."""
+        """The whole page, to save as a file and open in any browser."""
         title = html.escape(f"Backpropagation through {self.names[-1]}")
         return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                 # Nothing may be fetched: the browser itself refuses every request.
@@ -158,11 +165,11 @@ class Player:
 <div class="agm-sum" data-role="sum"></div>
 <div class="agm-graph">{self._svg}</div>
 <script type="application/json" data-role="data">{blob}</script>
-<script>{_JS}</script>
+<script>{_JS.replace("PLAYER_ID", self.id)}</script>
 </div>"""
 
 
-def player(root: Value, rankdir: str | None = None, max_nodes: int = MAX_NODES,
+def player(root: Value, rankdir: str | None = None, max_nodes: int | None = None,
            collapse: str | None = None, model: object = None) -> Player:
     """A ``Player`` stepping through the forward and backward pass of the graph below ``root``.
 
@@ -171,7 +178,8 @@ def player(root: Value, rankdir: str | None = None, max_nodes: int = MAX_NODES,
 
     The graph's gradients are left as they were: the steps run from zero
     gradients, and every ``.grad`` is put back afterwards. A graph of more
-    than ``max_nodes`` values is refused with a ``ValueError``, and so is
+    than ``max_nodes`` values (default ``viz.MAX_NODES``) is refused with a
+    ``ValueError``, and so is
     ``collapse=`` (a collapsed drawing hides the edges the steps run along).
 
     >>> x = Value(3.0, label="x")
@@ -328,9 +336,14 @@ _CSS = """
 _JS = r"""
 (function () {
   "use strict";
-  var here = document.currentScript;
-  var root = here ? here.parentNode : null;
-  if (!root || !root.classList.contains("agm-player")) { return; }
+  // This player's own element: the script's parent where the script runs in place;
+  // by id where it is evaluated elsewhere (some notebook front ends do that).
+  var here = document.currentScript, root = here && here.parentNode;
+  if (!root || !root.classList || !root.classList.contains("agm-player")) {
+    root = document.getElementById("PLAYER_ID");
+  }
+  if (!root || root.getAttribute("data-ready")) { return; }
+  root.setAttribute("data-ready", "1");
   var D = JSON.parse(root.querySelector("script[data-role=data]").textContent);
   function role(name) { return root.querySelector("[data-role=" + name + "]"); }
   function byId(id) { return root.querySelector("[id='" + D.prefix + id + "']"); }

@@ -21,7 +21,6 @@ import contextlib
 import math
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import graphviz
 
@@ -29,10 +28,7 @@ from .engine import Value, walk
 from .files import write_atomic
 from .trace import Step, fmt, node_names
 
-if TYPE_CHECKING:
-    from .player import Player
-
-__all__ = ["GraphvizNotFound", "draw_dot", "player", "render_svg"]
+__all__ = ["GraphvizNotFound", "Player", "draw_dot", "player", "render_svg"]
 
 MAX_NODES = 500  # beyond this a drawing is unreadable and its SVG tens of megabytes
 EDGES_PER_NODE = 4  # a drawing may have this many edges per allowed node: sum([x] * 10**5)
@@ -151,7 +147,10 @@ def _draw(root: Value, rankdir: str = "LR", show_grad: bool = True,
     marked, marked_edge, edge_label = _highlight_targets(highlight, names)
     marked_ids = {where(v) for v in marked}
 
-    g = _Digraph(graph_attr={"rankdir": rankdir},
+    # Top to bottom, a row holds many boxes side by side: packed closer, the
+    # drawing stays narrow enough to read in a page column.
+    spacing = {"nodesep": "0.15"} if rankdir in ("TB", "BT") else {}
+    g = _Digraph(graph_attr={"rankdir": rankdir, **spacing},
                  node_attr={"fontname": "Helvetica", "fontsize": "11"},
                  edge_attr={"color": "#555555", "fontname": "Helvetica", "fontsize": "10"})
 
@@ -206,27 +205,6 @@ def _draw(root: Value, rankdir: str = "LR", show_grad: bool = True,
     for (src, dst), hot in seen_edges.items():
         edge(src, dst, hot)
     return g
-
-
-def player(root: Value, rankdir: str | None = None, max_nodes: int = MAX_NODES,
-           collapse: str | None = None, model: object = None) -> Player:
-    """A page stepping through the forward and backward pass below ``root``.
-
-    ``.html`` is the whole page, ``.save(path)`` writes it, and in Jupyter it
-    shows inline. The module :mod:`autograd_mini.player` tells more.
-
-    >>> from autograd_mini import Value
-    >>> a = Value(2.0, label="a")
-    >>> b = a.exp(); b.label = "b"
-    >>> page = player(b)
-    >>> page.texts[-1]
-    '∂b/∂a += ∂b/∂b · ∂b/∂a = 1 × 7.3890561 = 7.3890561'
-    >>> 'data-node="a"' in page.html
-    True
-    """
-    from .player import player as make  # it draws with this module
-
-    return make(root, rankdir=rankdir, max_nodes=max_nodes, collapse=collapse, model=model)
 
 
 def render_svg(root: Value, path: str | os.PathLike | None = None, **kw: object) -> str:
@@ -423,3 +401,8 @@ def _group_fields(group: _Group, show_grad: bool) -> list[str]:
         norm = math.sqrt(sum(p.grad * p.grad for p in group.params))
         fields.append(f"‖∇params‖ {fmt(norm, 4)}")
     return fields
+
+
+# The step-by-step player draws with this module; it is offered here too, as
+# viz.player, beside the other ways of showing a graph.
+from .player import Player, player  # noqa: E402

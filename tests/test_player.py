@@ -481,3 +481,25 @@ def test_the_committed_notebooks_step_with_the_player(stem: str) -> None:
              if "text/html" in out.get("data", {})]
     assert len(pages) == 1 and 'class="agm-player"' in pages[0]
     assert 'data-role="step-text"' in pages[0]
+
+
+def test_browser_a_player_whose_script_is_evaluated_elsewhere(browser, tmp_path: Path) -> None:
+    """Some notebook front ends insert the HTML, then evaluate its scripts apart from it."""
+    p = player(small())
+    path = tmp_path / "host.html"
+    path.write_text("<!DOCTYPE html><html><body><div id='out'></div></body></html>")
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.evaluate("""html => {
+        const out = document.getElementById('out');
+        out.innerHTML = html;  // scripts inserted this way do not run by themselves
+        for (const s of out.querySelectorAll('script:not([type])')) { (0, eval)(s.textContent); }
+    }""", p._repr_html_())
+    assert page.inner_text("[data-role=position]") == f"1 / {p.positions}"
+    page.click("[data-role=next]")
+    assert page.inner_text("[data-role=position]") == f"2 / {p.positions}"
+    assert page.inner_text("[data-role=step-text]") == p.texts[1]
+    assert errors == []
+    page.close()

@@ -464,3 +464,15 @@ def test_a_bias_shared_by_a_layer_is_drawn_once_on_its_own():
     b1 = collapsed.node_with_text("b1")
     into = [t.split("->")[1] for t in collapsed.edge_titles() if t.split("->")[0] == b1]
     assert sorted(titles[g] for g in into) == ["L1 N1 · sigmoid", "L1 N2 · sigmoid"]
+
+
+def test_the_readme_graph_reads_at_900_px():
+    """docs/worked-example.svg, scaled to a 900 px column, keeps its text at least 11 px tall."""
+    root = ET.parse(os.path.join(os.path.dirname(__file__), "..", "docs",
+                                 "worked-example.svg")).getroot()
+    width_px = float(root.get("width").removesuffix("pt")) * 4 / 3
+    scale = min(1.0, 900 / width_px)
+    sizes = {float(t.get("font-size")) for t in root.iter(f"{SVG}text")}
+    assert min(sizes) * 4 / 3 * scale >= 11, f"{width_px:.0f} px wide: text too small at 900 px"
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert texts.count("b1") == 1 and texts.count("b2") == 1  # one shared bias per layer
