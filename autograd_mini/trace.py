@@ -21,7 +21,7 @@ parent's ``.grad``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .engine import Value, _backward_order, _real
@@ -93,11 +93,14 @@ class Step:
     root: Value = field(repr=False)
     names: dict[Value, str] = field(repr=False, compare=False)
 
-    def explain(self) -> str:
-        """The chain rule for this edge, with names and numbers, on one line."""
+    def explain(self, number: Callable[[float], str] = fmt) -> str:
+        """The chain rule for this edge, with names and numbers, on one line.
+
+        ``number`` writes each number: ``fmt`` (9 significant digits), or ``repr`` for all.
+        """
         r, n, p = self.names[self.root], self.names[self.node], self.names[self.parent]
         return (f"∂{r}/∂{p} += ∂{r}/∂{n} · ∂{n}/∂{p} = "
-                f"{fmt(self.upstream)} × {fmt(self.local)} = {fmt(self.contribution)}")
+                f"{number(self.upstream)} × {number(self.local)} = {number(self.contribution)}")
 
     def __str__(self) -> str:
         return self.explain()
