@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench notebooks lab graphviz clean
+.PHONY: demo test lint bench notebooks lab docs graphviz chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +32,15 @@ $(VENV)/.lab: $(BIN)/python pyproject.toml
 graphviz:
 	@command -v dot >/dev/null 2>&1 || sh tools/install-graphviz.sh
 
+# Chromium runs the player's tests (driven by playwright); installed the same way.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+		|| sh tools/install-chromium.sh
+
 demo: $(VENV)/.package graphviz
 	$(BIN)/autograd-mini demo
 
-test: $(VENV)/.installed graphviz
+test: $(VENV)/.installed graphviz chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -52,5 +57,11 @@ notebooks: $(VENV)/.installed graphviz
 lab: $(VENV)/.lab graphviz
 	$(BIN)/jupyter lab notebooks
 
+# The documentation site, into docs/_build/html (open its index.html; no server
+# needed). `make test` builds it too, with warnings as errors (tests/test_docs.py).
+docs: $(VENV)/.installed graphviz
+	$(BIN)/python -m sphinx -E -b html --keep-going docs docs/_build/html
+	@echo "The site: docs/_build/html/index.html"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info docs/_build
