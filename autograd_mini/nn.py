@@ -458,7 +458,8 @@ class MLP(Module):
     def to_torch(self) -> torch.nn.Sequential:
         """The same network in PyTorch: float64 ``Linear`` + activation modules, same weights.
 
-        Needs ``torch`` (``pip install 'autograd_mini[torch]'``); see :mod:`autograd_mini.bridge`.
+        Needs ``torch`` (``pip install 'autograd_mini[torch]'``); the mapping is
+        described in ``autograd_mini/bridge.py``.
         """
         return bridge.to_torch(self)
 

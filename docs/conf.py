@@ -44,7 +44,7 @@ add_module_names = False
 # this site; they are named here rather than linked.
 nitpicky = True
 nitpick_ignore_regex = [
-    ("py:class", r"(collections\.abc|typing|os|graphviz|contextlib|types|random)\..*"),
+    ("py:class", r"(collections\.abc|typing|os|graphviz|contextlib|types|random|torch)\..*"),
     ("py:class", r"(Number|Operand|Points|Sequence|Iterable|Iterator|Callable|Any)"),
 ]
 
