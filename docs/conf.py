@@ -15,8 +15,9 @@ copyright = "the autograd_mini authors, MIT licence"
 release = version = autograd_mini.__version__
 
 extensions = [
+    # The docstrings are plain prose with doctests, no Google/NumPy sections, so
+    # there is no napoleon: it would read "The whole page: ..." as a type.
     "sphinx.ext.autodoc",
-    "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
     "sphinx-mathjax-offline",  # MathJax's files in the site itself: no network
     "myst_nb",
