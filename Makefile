@@ -1,18 +1,30 @@
 # Two commands do all the set-up on a fresh machine with Python >= 3.10 and pip:
 #   make demo   the worked example from the documents
 #   make test   the whole test suite (lint, tests, notebooks)
+# Everything goes into .venv/: `source .venv/bin/activate` to use it from the shell.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench notebooks graphviz clean
+.PHONY: demo test lint bench notebooks lab docs graphviz chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Each stamp file records what is installed: the package alone (all the demo
+# and the command need), with the dev extras (tests, lint, notebooks run
+# headless), with JupyterLab (the notebooks opened in a browser).
+$(VENV)/.package: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(VENV)/.lab: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
 	touch $@
 
 # Graphviz's `dot` renders the SVGs; install it with the system package manager
@@ -20,10 +32,15 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 graphviz:
 	@command -v dot >/dev/null 2>&1 || sh tools/install-graphviz.sh
 
-demo: $(VENV)/.installed graphviz
+# Chromium runs the player's tests (driven by playwright); installed the same way.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+		|| sh tools/install-chromium.sh
+
+demo: $(VENV)/.package graphviz
 	$(BIN)/autograd-mini demo
 
-test: $(VENV)/.installed graphviz
+test: $(VENV)/.installed graphviz chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -37,5 +54,14 @@ bench: $(VENV)/.installed
 notebooks: $(VENV)/.installed graphviz
 	$(BIN)/python tools/run_notebooks.py --write
 
+lab: $(VENV)/.lab graphviz
+	$(BIN)/jupyter lab notebooks
+
+# The documentation site, into docs/_build/html (open its index.html; no server
+# needed). `make test` builds it too, with warnings as errors (tests/test_docs.py).
+docs: $(VENV)/.installed graphviz
+	$(BIN)/python -m sphinx -E -b html --keep-going docs docs/_build/html
+	@echo "The site: docs/_build/html/index.html"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info docs/_build

@@ -1,6 +1,6 @@
 """The ``autograd-mini`` command (also ``python -m autograd_mini``).
 
-    autograd-mini grad "x*y + exp(x)" x=2 y=-3 [--steps] [--svg FILE]
+    autograd-mini grad "x*y + exp(x)" x=2 y=-3 [--steps] [--exact] [--svg FILE]
     autograd-mini demo [--svg FILE] [--epochs N]
     autograd-mini train {xor,moons,spirals} [--epochs N] [--lr X] [--seed S]
                         [--hidden 16,16] [--save FILE]
@@ -96,7 +96,8 @@ def _grad(args: argparse.Namespace) -> None:
     if args.svg is not None:
         _check_drawable(root)
 
-    steps = [step.explain() for step in backward_steps(root)] if args.steps else []
+    number = repr if args.exact else fmt  # every digit that round-trips, or 9 significant
+    steps = [step.explain(number) for step in backward_steps(root)] if args.steps else []
     if not args.steps:
         root.backward()
 
@@ -109,11 +110,16 @@ def _grad(args: argparse.Namespace) -> None:
     if args.svg is not None:
         _write_svg(root, args.svg)  # before printing: a failure prints nothing but the error
 
-    print(f"{name} = {root.data!r}")
+    print(f"{name} = {number(root.data)}")
+    if steps:  # the names the steps use, first: v1 = x * y = -6
+        names = node_names(root)
+        for v, what in names.items():
+            if v.parents:
+                print(f"  {what} = {_formula(v, names)} = {number(v.data)}")
     for line in steps:
         print(f"  {line}")
     for var, leaf in variables.items():
-        print(f"d{name}/d{var} = {leaf.grad!r}")
+        print(f"d{name}/d{var} = {number(leaf.grad)}")
     if args.svg is not None:
         print(f"graph written to {args.svg}")
 
@@ -217,7 +223,9 @@ def _demo(args: argparse.Namespace) -> None:
     net = example.network()
     total = example.loss(net)
     names = node_names(total)
-    print("The worked example: a 2-2-2 sigmoid network, inputs i1, i2 = "
+    print("The worked example of 《一文弄懂神经网络中的反向传播法——BackPropagation》, after Matt "
+          "Mazur's\n\"A Step by Step Backpropagation Example\" "
+          "(see the README, \"The documents\"):\na 2-2-2 sigmoid network, inputs i1, i2 = "
           f"{', '.join(map(fmt, example.INPUTS))}, targets {', '.join(map(fmt, example.TARGETS))},"
           f"\nerror E = ½·Σ (target − out)², learning rate {fmt(lr)}; the weights w1 … w8 learn, "
           "the biases b1, b2 stay.")
@@ -244,7 +252,7 @@ def _demo(args: argparse.Namespace) -> None:
     # every pair. Recomputing its two wrong updates shows where their numbers come from.
     node = {name: v for v, name in names.items()}
     wrong = [(5, "net_o1", "out_h1", "out_h2"), (6, "net_o2", "out_h2", "out_h1")]
-    print(f"\nNote: the documents' code prints w6 = {example.SEED_CODE_W6_W7[0]!r} and "
+    print(f"\nNote: the example's NumPy code prints w6 = {example.SEED_CODE_W6_W7[0]!r} and "
           f"w7 = {example.SEED_CODE_W6_W7[1]!r}. It multiplies ∂E/∂net_o\nby out_h "
           "element-wise where the update needs every pair (an outer product), so it updates")
     for k, delta, used, right in wrong:
@@ -283,6 +291,8 @@ class _Progress:
 
     On a terminal it is one line, redrawn at most ten times a second; in a
     log or a pipe it is a few plain lines (the first epoch and every quarter).
+    The loss shown for an epoch is the loss after that epoch's update, so the
+    last one is the final loss.
     """
 
     WIDTH = 30
@@ -294,6 +304,7 @@ class _Progress:
         self.marks = {1, *(math.ceil(k * total / 4) for k in range(1, 5))}
         self.drawn = 0.0
         self.open = False  # a bar is on the terminal line without its newline
+        self.length = 0  # of the line drawn last: a shorter one must cover it
 
     def update(self, epoch: int, loss: float) -> None:
         last = epoch == self.total
@@ -305,7 +316,10 @@ class _Progress:
             filled = self.WIDTH * epoch // self.total
             bar = "#" * filled + "." * (self.WIDTH - filled)
             end = "\n" if last else ""
-            self.stream.write(f"\r[{bar}] epoch {epoch}/{self.total}  loss {loss:.6g}{end}")
+            line = f"[{bar}] epoch {epoch}/{self.total}  loss {loss:.6g}"
+            # Blanks over the rest of a longer line drawn before (loss 0.25835, then 0.25).
+            self.stream.write(f"\r{line:<{self.length}}{end}")
+            self.length = len(line)
             self.stream.flush()
             self.open = not last
         elif epoch in self.marks:
@@ -400,12 +414,14 @@ def _fit(task: _Task, epochs: int, lr: float, seed: int, hidden: Sequence[int],
 
     for epoch in range(1, epochs + 1):
         loss = loss_of(f"at epoch {epoch}")
+        if epoch > 1:  # the loss after the previous epoch's update
+            on_epoch(epoch - 1, loss.data)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        on_epoch(epoch, loss.data)
     with no_grad():
         final = loss_of("after the last epoch").data
+        on_epoch(epochs, final)
         correct = sum(task.predict(model(x)) == t for x, t in zip(points, labels))
     return _Trained(model, final, correct, len(points))
 
@@ -487,7 +503,11 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                       help="a value for each variable, e.g. x=2 y=-3 z=1e-3 "
                            "(decimal numbers as in EXPR, also inf and nan)")
     grad.add_argument("--steps", action="store_true",
-                      help="print every chain-rule step of backpropagation")
+                      help="print what each intermediate value (v1, v2, ...) stands for, then "
+                           "every chain-rule step of backpropagation")
+    grad.add_argument("--exact", action="store_true",
+                      help="print every number with all its digits (it reads back as the same "
+                           "float), not rounded to 9 significant digits")
     grad.add_argument("--svg", metavar="FILE", help="write the graph with values and gradients")
 
     demo = sub.add_parser(
@@ -579,8 +599,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
 
     >>> main(["grad", "x*x", "x=3"])
-    f = 9.0
-    df/dx = 6.0
+    f = 9
+    df/dx = 6
     0
     """
     argv = sys.argv[1:] if argv is None else list(argv)

@@ -21,7 +21,7 @@ parent's ``.grad``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .engine import Value, _backward_order, _real
@@ -81,23 +81,33 @@ def node_names(root: Value) -> dict[Value, str]:
 
 @dataclass(frozen=True)
 class Step:
-    """One edge of backpropagation: ``parent.grad += upstream · local``."""
+    """One edge of backpropagation: ``parent.grad += upstream · local``.
 
-    index: int  # 0 for the first edge backward() visits, then 1, 2, ...
-    node: Value  # the output of the operation
-    parent: Value  # the input receiving gradient
-    position: int  # where parent sits in node.parents (x * x has two edges)
-    upstream: float  # d root / d node
-    local: float  # d node / d parent
-    contribution: float  # upstream · local, added to parent.grad
+    >>> from autograd_mini import Value
+    >>> x = Value(3.0, label="x")
+    >>> y = x * x; y.label = "y"
+    >>> [(s.position, s.upstream, s.local, s.contribution) for s in backward_steps(y)]
+    [(0, 1.0, 3.0, 3.0), (1, 1.0, 3.0, 3.0)]
+    """
+
+    index: int  #: 0 for the first edge backward() visits, then 1, 2, ...
+    node: Value  #: the output of the operation
+    parent: Value  #: the input receiving gradient
+    position: int  #: where parent sits in node.parents (x * x has two edges)
+    upstream: float  #: d root / d node
+    local: float  #: d node / d parent
+    contribution: float  #: upstream · local, added to parent.grad
     root: Value = field(repr=False)
     names: dict[Value, str] = field(repr=False, compare=False)
 
-    def explain(self) -> str:
-        """The chain rule for this edge, with names and numbers, on one line."""
+    def explain(self, number: Callable[[float], str] = fmt) -> str:
+        """The chain rule for this edge, with names and numbers, on one line.
+
+        ``number`` writes each number: ``fmt`` (9 significant digits), or ``repr`` for all.
+        """
         r, n, p = self.names[self.root], self.names[self.node], self.names[self.parent]
         return (f"∂{r}/∂{p} += ∂{r}/∂{n} · ∂{n}/∂{p} = "
-                f"{fmt(self.upstream)} × {fmt(self.local)} = {fmt(self.contribution)}")
+                f"{number(self.upstream)} × {number(self.local)} = {number(self.contribution)}")
 
     def __str__(self) -> str:
         return self.explain()

@@ -491,11 +491,15 @@ def run(rounds: int, quick: bool) -> dict:
         "micrograd": MICROGRAD,
         "rounds": rounds,
         "quick": quick,
-        "training_step": training(rounds, quick),
-        "deep_graph": deep_graph(rounds, chain_n),
-        "memory": memory(memory_n),
-        "inference": inference(rounds, quick),
     }
+    parts = [("training_step", "training step", lambda: training(rounds, quick)),
+             ("deep_graph", f"chain of {chain_n:,} nodes", lambda: deep_graph(rounds, chain_n)),
+             ("memory", "memory per node", lambda: memory(memory_n)),
+             ("inference", "inference", lambda: inference(rounds, quick))]
+    for k, (key, what, measure) in enumerate(parts, 1):
+        # On stderr, so that stdout stays the report: a full run takes a minute or more.
+        print(f"[{k}/{len(parts)}] {what} ...", file=sys.stderr, flush=True)
+        results[key] = measure()
     results["targets"] = judge(results)
     return results
 

@@ -105,6 +105,9 @@ def test_quick_run_writes_a_complete_report(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "training step" in run.stdout and "met" in run.stdout
+    # what it is measuring, as it goes (a full run is silent for a minute otherwise)
+    assert run.stderr.splitlines() == ["[1/4] training step ...", "[2/4] chain of 10,000 nodes ...",
+                                       "[3/4] memory per node ...", "[4/4] inference ..."]
     r = json.loads(out.read_text())
     assert r["quick"] is True and r["python"] == platform.python_version()
 

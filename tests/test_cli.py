@@ -68,7 +68,7 @@ def assert_one_line_error(code: int, stdout: str, stderr: str, fragment: str) ->
 # --- grad: values and gradients
 
 def test_grad_prints_value_and_gradients() -> None:
-    result = run("grad", "x*y + exp(x) + log(y*y)/2", "x=2", "y=-3")
+    result = run("grad", "x*y + exp(x) + log(y*y)/2", "x=2", "y=-3", "--exact")
     assert (result.returncode, result.stderr) == (0, "")
     got = numbers(result.stdout)
     assert list(got) == ["f", "df/dx", "df/dy"]
@@ -88,16 +88,31 @@ def test_grad_prints_value_and_gradients() -> None:
     (["x**y", "y=3", "x=2"], {"f": 8.0, "df/dy": 8 * math.log(2), "df/dx": 12.0}),
 ])
 def test_grad_known_results(args: list[str], expected: dict[str, float]) -> None:
-    code, out, err = cli("grad", *args)
+    code, out, err = cli("grad", "--exact", *args)
     assert (code, err) == (0, "")
     got = numbers(out)
     assert list(got) == list(expected)  # in the order the variables were given
     assert got == pytest.approx(expected, rel=1e-15)
 
 
-def test_grad_prints_full_precision() -> None:
-    _, out, _ = cli("grad", "x/3", "x=1")
-    assert numbers(out)["f"] == 1 / 3  # repr: every digit, the float round-trips
+def test_grad_prints_9_significant_digits_or_every_digit() -> None:
+    # One format for the value, the gradients and the steps: readable by default ...
+    assert cli("grad", "x * 3", "x=0.1") == (0, "f = 0.3\ndf/dx = 3\n", "")
+    _, out, _ = cli("grad", "x/3", "x=1", "--steps")
+    assert out == ("f = 0.333333333\n"
+                   "  f = x / 3 = 0.333333333\n"
+                   "  ∂f/∂x += ∂f/∂f · ∂f/∂x = 1 × 0.333333333 = 0.333333333\n"
+                   "df/dx = 0.333333333\n")
+    # small and large: at least 6 significant digits
+    assert cli("grad", "x * 1e-9", "x=123456.789")[1] == "f = 0.000123457\ndf/dx = 1e-09\n"
+    assert cli("grad", "x * 1e6", "x=1.23456789")[1] == "f = 1234567.89\ndf/dx = 1000000\n"
+    # ... and with --exact every digit, so the printed number reads back as the same float.
+    _, out, _ = cli("grad", "x * 3", "x=0.1", "--exact", "--steps")
+    assert out == ("f = 0.30000000000000004\n"
+                   "  f = x * 3 = 0.30000000000000004\n"
+                   "  ∂f/∂x += ∂f/∂f · ∂f/∂x = 1.0 × 3.0 = 3.0\n"
+                   "df/dx = 3.0\n")
+    assert numbers(cli("grad", "x/3", "x=1", "--exact")[1])["f"] == 1 / 3
 
 
 def test_options_may_come_anywhere_and_dash_dash_allows_a_leading_minus() -> None:
@@ -115,9 +130,11 @@ def test_grad_steps_and_svg(tmp_path: Path) -> None:
     result = run("grad", "a*b + b", "a=2", "b=-3", "--steps", "--svg", str(svg))
     assert (result.returncode, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
-    assert lines[0] == "f = -9.0"
-    # Three edges, in backward()'s order: f -> (a*b), f -> b, then (a*b) -> a and b.
-    steps = [line.strip() for line in lines if line.startswith("  ")]
+    assert lines[0] == "f = -9"
+    # First what the steps' names stand for, in the order they were computed ...
+    assert lines[1:3] == ["  v1 = a * b = -6", "  f = v1 + b = -9"]
+    # ... then four edges, in backward()'s order: f -> (a*b), f -> b, then (a*b) -> a and b.
+    steps = [line.strip() for line in lines[3:] if line.startswith("  ")]
     assert steps == [
         "∂f/∂v1 += ∂f/∂f · ∂f/∂v1 = 1 × 1 = 1",
         "∂f/∂b += ∂f/∂f · ∂f/∂b = 1 × 1 = 1",
@@ -204,11 +221,12 @@ def test_bad_input_is_one_line_and_status_2(args: list[str], fragment: str, tmp_
     ("2", 2.0), ("-0.5", -0.5), ("+3", 3.0), (".5", 0.5), ("5.", 5.0), ("1e3", 1000.0),
     ("1.5E-3", 1.5e-3), ("007", 7.0), ("inf", math.inf), ("-Infinity", -math.inf)])
 def test_values_are_written_as_numbers_in_an_expression(value: str, expected: float) -> None:
-    code, out, err = cli("grad", "sigmoid(x)", f"x={value}")  # finite even at ±inf
+    code, out, err = cli("grad", "sigmoid(x)", f"x={value}", "--exact")  # finite even at ±inf
     assert (code, err) == (0, "")
     assert numbers(out)["f"] == pytest.approx(1 / (1 + math.exp(-expected)), rel=1e-12)
     if math.isfinite(expected):
-        assert numbers(cli("grad", "x", f"x={value}")[1]) == {"x": expected, "dx/dx": 1.0}
+        assert numbers(cli("grad", "x", f"x={value}", "--exact")[1]) == {
+            "x": expected, "dx/dx": 1.0}
 
 
 @pytest.mark.parametrize("value", ["1_000", " 1", "1 ", "1\t", "\u0661", "\uff11", "0x10", "1e",
@@ -445,7 +463,7 @@ def test_the_installed_script_is_the_same_command() -> None:
     script = Path(sys.executable).with_name("autograd-mini")
     result = subprocess.run([str(script), "grad", "x*x", "x=3"], capture_output=True,
                             encoding="utf-8", env=ENV, timeout=300)
-    assert (result.returncode, result.stdout, result.stderr) == (0, "f = 9.0\ndf/dx = 6.0\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "f = 9\ndf/dx = 6\n", "")
 
 
 # --- demo: the worked example
@@ -495,6 +513,11 @@ def test_demo_prints_the_worked_example_and_draws_it(tmp_path: Path) -> None:
     result = run("demo", "--epochs", "9999", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (0, "")
     out = demo_output(result.stdout)
+    # It says where the example comes from: the document and the original it retells.
+    first = " ".join(result.stdout.split("\n\n")[0].split())
+    title = "《一文弄懂神经网络中的反向传播法——BackPropagation》"
+    assert first.startswith(f"The worked example of {title}, after Matt Mazur's "
+                            '"A Step by Step Backpropagation Example"')
     # The documents' forward pass, to the 9 decimals they print.
     assert out["forward"] == pytest.approx({
         "net_h1": 0.3775, "out_h1": 0.593269992, "net_h2": 0.3925, "out_h2": 0.596884378,
@@ -595,6 +618,7 @@ def test_train_xor_reaches_100_percent_and_saves_a_model_that_loads(tmp_path: Pa
     assert [line.split()[1] for line in progress] == [
         "1/2000", "500/2000", "1000/2000", "1500/2000", "2000/2000"]
     assert float(progress[-1].split()[-1]) < float(progress[0].split()[-1])
+    assert progress[-1].endswith(f"loss {loss:.6g}")  # the bar ends on the final loss
 
     model = MLP.load(path)
     assert model.state_dict() == json.loads(path.read_text())["state"]
@@ -670,6 +694,15 @@ def test_the_progress_bar_on_a_terminal() -> None:
     bar.update(4, 0.25)  # the last epoch always is, and ends the line
     assert stream.getvalue() == (f"\r[{'#' * 7}{'.' * 23}] epoch 1/4  loss 0.5"
                                  f"\r[{'#' * 30}] epoch 4/4  loss 0.25\n")
+    # A shorter line blanks out what is left of the longer one before it.
+    stream = Terminal()
+    bar = _Progress(4, stream)
+    bar.update(1, 0.25835)
+    bar.drawn = 0.0  # as if a tenth of a second had passed
+    bar.update(2, 0.25)
+    first, second = stream.getvalue().split("\r")[1:]
+    assert second == f"[{'#' * 15}{'.' * 15}] epoch 2/4  loss 0.25   "
+    assert len(second) == len(first)
     stopped = Terminal()
     bar = _Progress(4, stopped)
     bar.update(1, 0.5)
