@@ -170,10 +170,17 @@ SINGULAR: dict[ops.Primitive, Callable[[Sequence[float], float], bool]] = {
 
 @dataclass(frozen=True, eq=False)
 class Mismatch:
-    """One local derivative that disagrees with finite differences.
+    """One local derivative that disagrees with finite differences (from ``check_graph``).
 
     ``node.parents[input]`` is the input; ``engine`` is what the node's
     primitive's rule gives, ``numeric`` the central difference of its forward.
+    ``draw_dot(root, highlight=mismatch)`` marks that edge.
+
+    >>> from autograd_mini import Value, primitive
+    >>> twice = primitive("twice", lambda x: 2 * x, lambda x, out: -2.0)   # wrong sign
+    >>> (m,) = check_graph(twice(Value(1.5)))
+    >>> m.input, m.engine, round(m.numeric, 6)
+    (0, -2.0, 2.0)
     """
 
     node: Value

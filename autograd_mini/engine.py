@@ -176,9 +176,19 @@ class Value:
         return _make(_relu(self.data), ops.RELU, (self,), None)  # _unary inlined: hot
 
     def sin(self) -> Value:
+        """Sine of self (in radians).
+
+        >>> Value(0.0).sin().data
+        0.0
+        """
         return _unary(ops.SIN, self)
 
     def cos(self) -> Value:
+        """Cosine of self (in radians).
+
+        >>> Value(0.0).cos().data
+        1.0
+        """
         return _unary(ops.COS, self)
 
     # --- what Python's protocols do with a Value

@@ -1,9 +1,10 @@
 """The built-in one-input operations as functions of a float or a ``Value``.
 
-Each is the engine's own primitive (the same object ``Value.exp()`` and the
-others use), called like a function: on a number it returns a float, on a
-``Value`` it records one node. A primitive made with
-:func:`autograd_mini.primitive` is called the same way.
+Each is the engine's own primitive (the same object that ``Value.exp()`` and
+the other methods use), called like a function: on a number it returns a
+float, on a ``Value`` it records one node. A primitive made with
+:func:`autograd_mini.primitive` is called the same way, and its derivative
+rule may use these.
 
 >>> from autograd_mini import Value
 >>> from autograd_mini.functions import exp, sin
@@ -15,16 +16,25 @@ others use), called like a function: on a number it returns a float, on a
 
 from __future__ import annotations
 
-from .ops import ABS, COS, EXP, LOG, RELU, SIGMOID, SIN, SQRT, TANH
+from . import ops
 
 __all__ = ["abs", "cos", "exp", "log", "relu", "sigmoid", "sin", "sqrt", "tanh"]
 
-exp = EXP  # e ** x; overflows to inf, never raises
-log = LOG  # natural logarithm; ValueError for x <= 0
-sqrt = SQRT  # ValueError for x < 0
-tanh = TANH
-sigmoid = SIGMOID  # 1 / (1 + e^-x), without overflow
-relu = RELU  # max(0, x); derivative 0 at 0, as in PyTorch
-abs = ABS  # |x|; derivative 0 at 0, as in PyTorch
-sin = SIN
-cos = COS
+#: e ** x; overflows to inf, never raises.
+exp = ops.EXP
+#: Natural logarithm; ValueError for x <= 0.
+log = ops.LOG
+#: Square root; ValueError for x < 0.
+sqrt = ops.SQRT
+#: Hyperbolic tangent.
+tanh = ops.TANH
+#: 1 / (1 + e^-x), computed without overflow.
+sigmoid = ops.SIGMOID
+#: max(0, x); its derivative at 0 is 0, as in PyTorch.
+relu = ops.RELU
+#: \|x\|; its derivative at 0 is 0, as in PyTorch.
+abs = ops.ABS
+#: Sine (of x in radians); nan for an infinite x.
+sin = ops.SIN
+#: Cosine (of x in radians); nan for an infinite x.
+cos = ops.COS
