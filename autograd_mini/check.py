@@ -191,7 +191,7 @@ class Mismatch:
     def __str__(self) -> str:
         node = self.node
         name = f" {node.label!r}" if node.label else ""
-        at = ", ".join(repr(p.data) for p in node.parents)
+        at = ", ".join(f"{p.data:.10g}" for p in node.parents)
         return (f"{node.op!r} node{name} at ({at}), input {self.input}: its derivative "
                 f"rule gives {self.engine!r}, finite differences {self.numeric!r}")
 
