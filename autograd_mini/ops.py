@@ -81,7 +81,10 @@ class Unary(Primitive):
     __slots__ = ()
 
     def _on_floats(self, xs: list[float]) -> float:
-        if self.symbol or len(xs) != 1:  # the constant forms are made by operators only
+        if self.symbol:  # x * 2, 2 ** x, ...: made by the operators only
+            raise TypeError(f"primitive {self.name!r} with a number operand is applied by its "
+                            "operator, not called")
+        if len(xs) != 1:
             raise TypeError(f"{self.name} takes 1 input, got {len(xs)}")
         return self.forward(xs[0])
 

@@ -150,6 +150,18 @@ def test_builtins_are_primitives_called_the_same_way():
         F.exp("1")
     with pytest.raises(TypeError, match=r"^exp takes 1 input, got 2$"):
         F.exp(1.0, 2.0)
+    # the engine's other primitives are applied by their operators
+    with pytest.raises(TypeError, match=r"^primitive '\*' with a number operand is applied "
+                                        r"by its operator, not called$"):
+        ops.MUL_C(2.0)
+    with pytest.raises(TypeError, match=r"^primitive '\+' is applied by its operator or method "
+                                        r"\(x\.exp\(\), x \* y, \.\.\.\), not called with 2 "
+                                        r"argument\(s\)$"):
+        ops.ADD(Value(1.0), 2.0)
+    with pytest.raises(TypeError, match=r"^sum is made by autograd_mini\.sum\(\.\.\.\), "
+                                        r"not by calling the primitive$"):
+        ops.SUM(1.0)
+    assert ops.ADD(1.0, 2) == 3.0 and ops.ADD(Value(1.0), Value(2.0)).op == "+"
 
 
 @given(st.floats(-20, 20))
