@@ -207,8 +207,9 @@ def check_graph(root: Value, eps: float = 1e-6, atol: float = 1e-5,
     >>> from autograd_mini import Value, primitive
     >>> cube = primitive("cube", lambda x: x ** 3, lambda x, out: 3 * x)   # slip: 3x, not 3x²
     >>> y = cube(Value(2.0)) + 1
-    >>> [str(m) for m in check_graph(y)]
-    ["'cube' node at (2.0), input 0: its derivative rule gives 6.0, finite differences 12.0..."]
+    >>> for m in check_graph(y):
+    ...     print(m)
+    'cube' node at (2), input 0: its derivative rule gives 6.0, finite differences 12.0...
     """
     if not isinstance(root, Value):
         raise TypeError(f"check_graph: root must be a Value, got {type(root).__name__}")
