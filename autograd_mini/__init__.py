@@ -9,15 +9,18 @@
 """
 
 from .check import GradcheckError, Mismatch, check_graph, gradcheck, gradgradcheck, numerical_grad
+from .compile import Compiled, compile
 from .engine import Value, dot, grad, is_grad_enabled, no_grad, sum
 from .ops import DerivativeError, primitive
 
 __all__ = [
+    "Compiled",
     "DerivativeError",
     "GradcheckError",
     "Mismatch",
     "Value",
     "check_graph",
+    "compile",
     "dot",
     "grad",
     "gradcheck",

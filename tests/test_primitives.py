@@ -517,3 +517,19 @@ def test_draw_dot_highlights_the_mismatching_edge():
     assert sum("->" in line for line in hot) == 1
     with pytest.raises(ValueError, match="highlighted mismatch is not in the graph"):
         draw_dot(Value(1.0) * 3, highlight=m)
+
+
+def test_compile_runs_user_primitives_with_their_constants_and_errors():
+    from autograd_mini import compile
+
+    mylog = primitive("mylog", lambda x: math.log(x), lambda x, out: 1 / x)
+    x, y = Value(0.5, label="x"), Value(-1.0, label="y")
+    out = softplus(x) * hypot(y, 3.0) + wave(x, y) + fma(2.0, x, y) + mylog(x)
+    fn = compile(out, [x, y])
+    assert "hypot(y, 3.0)" in fn.source
+    for a, b in [(0.5, -1.0), (1.5, 0.25)]:
+        xa, yb = Value(a), Value(b)
+        again = softplus(xa) * hypot(yb, 3.0) + wave(xa, yb) + fma(2.0, xa, yb) + mylog(xa)
+        assert fn(a, b) == (again.data, grad(again, [xa, yb]))
+    with pytest.raises(ValueError, match=r"^mylog\(-1\.0\): math domain error$"):
+        fn(-1.0, 0.0)
