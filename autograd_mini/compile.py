@@ -644,6 +644,12 @@ class _Generator:
             return _sum_lines(out, xs, arg, what)
         elif op is ops.DOT:
             code = _dot_code(xs, arg)
+        elif kind == "node" and callable(getattr(op, "at", None)):
+            # An op of its own shape recomputes a node from its parents' numbers
+            # itself (number operands, error messages and all): ask it, at run time.
+            stand_in = _Node(node.data, (), arg)
+            code = f"{self.helper(op.at, 'f_' + word)}({self.helper(stand_in, 'node')}, " \
+                   f"[{', '.join(xs)}])"
         else:
             if kind == "unary":
                 args: list = [*xs] if arg is None else [*xs, arg]
