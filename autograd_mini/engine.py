@@ -394,8 +394,11 @@ def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number],
             parents = (*ws, bias) if b_is_value else tuple(ws)
             # Each weight's multiplier is its input, the bias's is 1: the
             # local derivatives are the constants themselves (no picker).
-            form = _form(n, n + b_is_value, n if b_is_value else b)
-            arg = (None, form, *xs, 1.0) if b_is_value else (None, form, *xs)
+            if b_is_value:
+                form = _bias_forms.get(n) or _form(n, n + 1, n)
+                arg = (None, form, *xs, 1.0)
+            else:
+                arg = (None, _form(n, n, b), *xs)
             return _make(builtins.sum(products) + b, ops.DOT, parents, arg)
     elif n:  # (with no pairs the general path below makes a leaf or a bias-only node)
         products = [w.data * x.data for w, x in zip(ws, xs) if type(w) is Value is type(x)]
@@ -444,6 +447,7 @@ def _swapped(n: int, with_bias: bool) -> tuple:
 
 
 _forms: dict[tuple[int, int, int], tuple] = {}
+_bias_forms: dict[int, tuple] = {}  # _form(n, n + 1, n) by n: the input layer's, looked up fast
 
 
 def _form(n: int, second: int, bias: int | float) -> tuple:
@@ -458,6 +462,8 @@ def _form(n: int, second: int, bias: int | float) -> tuple:
         form = (tuple(range(n)), tuple(range(second, second + n)), bias)
         if len(_forms) < 4096:
             _forms[n, second, bias] = form
+            if second == n + 1 and bias == n:  # a neuron's: weights, then its bias
+                _bias_forms[n] = form
     return form
 
 
