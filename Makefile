@@ -6,7 +6,17 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench notebooks lab graphviz clean
+.PHONY: help demo test lint bench notebooks lab graphviz clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make demo       the worked 2-2-2 example, backpropagation step by step"
+	@echo "make test       the whole test suite: lint, tests, notebooks (several minutes)"
+	@echo "make lab        the notebooks, opened in JupyterLab"
+	@echo "make notebooks  run every notebook again and save it with its outputs"
+	@echo "make bench      the benchmark: micrograd, autograd_mini, a hand-written floor"
+	@echo "make clean      remove .venv/ and the caches"
+	@echo "Everything is installed into .venv/: 'source .venv/bin/activate' to use it."
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +59,9 @@ bench: $(VENV)/.installed
 notebooks: $(VENV)/.installed graphviz
 	$(BIN)/python tools/run_notebooks.py --write
 
+# Jupyter refuses to run as root unless told; root is common in containers.
 lab: $(VENV)/.lab graphviz
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -107,7 +107,7 @@ def test_make_lab_installs_jupyterlab_and_opens_the_notebooks(tmp_path: Path) ->
     assert any(req.startswith("matplotlib") for req in extras["lab"])  # the notebooks plot
     plan = make_plan("lab", tmp_path)
     assert "pip install --quiet -e '.[lab]'" in plan
-    assert re.search(r"bin/jupyter lab notebooks$", plan, re.M)
+    assert re.search(r"bin/jupyter lab notebooks\b", plan)
 
 
 def test_readme_commands_print_what_it_shows() -> None:
@@ -177,3 +177,12 @@ def test_readme_names_the_documents_and_their_sources() -> None:
                  "the gradient descent notes"):
         assert f"| {name} |" in section
     assert "[the documents](#the-documents)" in README  # where the words are first used
+
+
+def test_plain_make_says_what_the_targets_do() -> None:
+    result = subprocess.run(["make", "-s", "-C", str(ROOT)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and result.stderr == ""
+    listed = re.findall(r"^make (\w+) ", result.stdout, re.M)
+    assert listed == ["demo", "test", "lab", "notebooks", "bench", "clean"]
+    assert "source .venv/bin/activate" in result.stdout
