@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: help demo test lint bench notebooks lab graphviz clean
+.PHONY: help demo test lint bench notebooks lab docs graphviz chromium clean
 .DEFAULT_GOAL := help
 
 help:
@@ -14,6 +14,7 @@ help:
 	@echo "make test       the whole test suite: lint, tests, notebooks (several minutes)"
 	@echo "make lab        the notebooks, opened in JupyterLab"
 	@echo "make notebooks  run every notebook again and save it with its outputs"
+	@echo "make docs       the documentation site, into docs/_build/html"
 	@echo "make bench      the benchmark: micrograd, autograd_mini, a hand-written floor"
 	@echo "make clean      remove .venv/ and the caches"
 	@echo "Everything is installed into .venv/: 'source .venv/bin/activate' to use it."
@@ -42,10 +43,15 @@ $(VENV)/.lab: $(BIN)/python pyproject.toml
 graphviz:
 	@command -v dot >/dev/null 2>&1 || sh tools/install-graphviz.sh
 
+# Chromium runs the player's tests (driven by playwright); installed the same way.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+		|| sh tools/install-chromium.sh
+
 demo: $(VENV)/.package graphviz
 	$(BIN)/autograd-mini demo
 
-test: $(VENV)/.installed graphviz
+test: $(VENV)/.installed graphviz chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -63,5 +69,11 @@ notebooks: $(VENV)/.installed graphviz
 lab: $(VENV)/.lab graphviz
 	$(BIN)/jupyter lab notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
+# The documentation site, into docs/_build/html (open its index.html; no server
+# needed). `make test` builds it too, with warnings as errors (tests/test_docs.py).
+docs: $(VENV)/.installed graphviz
+	$(BIN)/python -m sphinx -E -b html --keep-going docs docs/_build/html
+	@echo "The site: docs/_build/html/index.html"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info docs/_build

@@ -35,7 +35,11 @@ def _rng(seed: object, what: str) -> random.Random:
 
 
 def xor() -> tuple[Points, list[float]]:
-    """The four points of exclusive-or, labels 0 and 1 (the documents' XOR task)."""
+    """The four points of exclusive-or, labels 0 and 1 (the documents' XOR task).
+
+    >>> xor()
+    ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0, 0.0])
+    """
     return [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0, 0.0]
 
 

@@ -164,6 +164,7 @@ class Value:
         return _unary(ops.SQRT, self)
 
     def tanh(self) -> Value:
+        """Hyperbolic tangent; never raises on a finite input."""
         return _unary(ops.TANH, self)
 
     def sigmoid(self) -> Value:
@@ -546,5 +547,10 @@ def no_grad() -> Iterator[None]:
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations in this thread record the graph right now."""
+    """Whether operations in this thread record the graph right now.
+
+    >>> with no_grad():
+    ...     is_grad_enabled()
+    False
+    """
     return _recording.get()

@@ -27,7 +27,7 @@ from .files import write_atomic
 
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
-# Activation name -> the Value method that applies it (None: the identity).
+#: Each activation's name and the Value method that applies it ("linear" is None, the identity).
 ACTIVATIONS = {"sigmoid": Value.sigmoid, "tanh": Value.tanh, "relu": Value.relu, "linear": None}
 
 FILE_FORMAT = "autograd_mini.nn"  # written into every saved model, checked on load
@@ -142,6 +142,10 @@ class Module:
 
     Subclasses define ``parameters()``, ``_named()`` (the parameters by name,
     for ``state_dict``) and ``_config()`` (the arguments that rebuild them).
+
+    >>> net = MLP(2, [3, 1], seed=0)
+    >>> len(net.parameters()), sorted(net.state_dict())[:2]
+    (13, ['layers.0.neurons.0.b', 'layers.0.neurons.0.w'])
     """
 
     def parameters(self) -> list[Value]:

@@ -38,7 +38,21 @@ def _rate(x: object, what: str, low: float, high: float = math.inf,
 
 
 class Optimizer:
-    """The parameters to update, ``zero_grad()`` and an abstract ``step()``."""
+    """The parameters to update, ``zero_grad()`` and an abstract ``step()``.
+
+    A new optimizer defines ``step()``:
+
+    >>> from autograd_mini import Value
+    >>> class SignDescent(Optimizer):
+    ...     def step(self):
+    ...         for p in self.params:
+    ...             p.data -= 0.1 * (p.grad > 0) - 0.1 * (p.grad < 0)
+    >>> w = Value(1.0)
+    >>> w.grad = 3.0
+    >>> SignDescent([w]).step()
+    >>> w.data
+    0.9
+    """
 
     def __init__(self, params: Iterable[Value]) -> None:
         name = type(self).__name__
@@ -59,6 +73,7 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
+        """Update every parameter from its gradient; each optimizer defines how."""
         raise NotImplementedError
 
 
@@ -66,6 +81,13 @@ class SGD(Optimizer):
     """Gradient descent, with optional momentum: v ← μ·v + g;  p ← p − lr·v.
 
     With ``momentum=0`` this is the documents' update w ← w − η·∂C/∂w.
+
+    >>> from autograd_mini import Value
+    >>> w = Value(1.0)
+    >>> w.grad = 0.5
+    >>> SGD([w], lr=0.1).step()
+    >>> w.data
+    0.95
     """
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0) -> None:

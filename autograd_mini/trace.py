@@ -81,15 +81,22 @@ def node_names(root: Value) -> dict[Value, str]:
 
 @dataclass(frozen=True)
 class Step:
-    """One edge of backpropagation: ``parent.grad += upstream · local``."""
+    """One edge of backpropagation: ``parent.grad += upstream · local``.
 
-    index: int  # 0 for the first edge backward() visits, then 1, 2, ...
-    node: Value  # the output of the operation
-    parent: Value  # the input receiving gradient
-    position: int  # where parent sits in node.parents (x * x has two edges)
-    upstream: float  # d root / d node
-    local: float  # d node / d parent
-    contribution: float  # upstream · local, added to parent.grad
+    >>> from autograd_mini import Value
+    >>> x = Value(3.0, label="x")
+    >>> y = x * x; y.label = "y"
+    >>> [(s.position, s.upstream, s.local, s.contribution) for s in backward_steps(y)]
+    [(0, 1.0, 3.0, 3.0), (1, 1.0, 3.0, 3.0)]
+    """
+
+    index: int  #: 0 for the first edge backward() visits, then 1, 2, ...
+    node: Value  #: the output of the operation
+    parent: Value  #: the input receiving gradient
+    position: int  #: where parent sits in node.parents (x * x has two edges)
+    upstream: float  #: d root / d node
+    local: float  #: d node / d parent
+    contribution: float  #: upstream · local, added to parent.grad
     root: Value = field(repr=False)
     names: dict[Value, str] = field(repr=False, compare=False)
 

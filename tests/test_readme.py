@@ -79,7 +79,7 @@ def test_every_make_target_the_readme_names_exists() -> None:
     targets = set(re.findall(r"^([\w.-]+):", makefile, re.M))
     named = set(re.findall(r"`make (\w+)`|^make (\w+)", README, re.M))
     named = {a or b for a, b in named}
-    assert {"demo", "test", "lab", "notebooks", "bench", "clean"} <= named
+    assert {"demo", "test", "lab", "notebooks", "docs", "bench", "clean"} <= named
     assert named <= targets, named - targets
 
 
@@ -184,5 +184,5 @@ def test_plain_make_says_what_the_targets_do() -> None:
                             timeout=60)
     assert result.returncode == 0 and result.stderr == ""
     listed = re.findall(r"^make (\w+) ", result.stdout, re.M)
-    assert listed == ["demo", "test", "lab", "notebooks", "bench", "clean"]
+    assert listed == ["demo", "test", "lab", "notebooks", "docs", "bench", "clean"]
     assert "source .venv/bin/activate" in result.stdout

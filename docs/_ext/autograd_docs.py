@@ -1,0 +1,296 @@
+"""Two things the site needs that Sphinx does not do by itself.
+
+``{player} NAME`` — a MyST directive that embeds the step-by-step player of one
+of the graphs in ``GRAPHS``. The player's page is generated at build time
+(``viz.player(root).save``) into ``_players/`` of the built site and shown in
+an iframe, so it works from ``file://`` with no server and no network.
+
+The docstring check — every public name (each ``__all__`` of ``PUBLIC_MODULES``
+and every name of the API contract in ``CONTRACT``) must have a docstring and
+appear in the API reference; public methods of public classes must have one
+too. Anything missing is a Sphinx warning, so ``-W`` turns it into a failed
+build.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import posixpath
+import re
+from collections.abc import Callable, Iterable, Iterator
+from html import escape
+from pathlib import Path
+from types import ModuleType
+from typing import ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.pycode import ModuleAnalyzer
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
+
+# --- the graphs the pages play ------------------------------------------------
+
+
+def _worked_example():
+    """E of the documents' 2-2-2 network, before backpropagation."""
+    from autograd_mini.example import loss, network
+
+    return loss(network())
+
+
+def _quickstart():
+    """e = tanh(a·b + a) at a = 2, b = −1.5: notebook 01's expression, named as there."""
+    from autograd_mini import Value
+
+    a = Value(2.0, label="a")
+    b = Value(-1.5, label="b")
+    c = a * b
+    c.label = "c"
+    d = c + a
+    d.label = "d"
+    e = d.tanh()
+    e.label = "e"
+    return e
+
+
+GRAPHS: dict[str, Callable] = {"worked-example": _worked_example, "quickstart": _quickstart}
+PLAYER_DIR = "_players"
+
+
+def player_html(name: str) -> str:
+    """The player page of graph ``name`` (a static drawing while ``viz.player`` is missing)."""
+    from autograd_mini import viz
+
+    root = GRAPHS[name]()
+    if hasattr(viz, "player"):
+        return viz.player(root).html
+    root.backward()
+    svg = viz.render_svg(root)
+    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + name +
+            "</title></head><body>" + svg[svg.index("<svg"):] + "</body></html>")
+
+
+class PlayerDirective(SphinxDirective):
+    """``{player} NAME`` with an optional ``:height:`` (CSS length, default 620px)."""
+
+    required_arguments = 1
+    option_spec: ClassVar = {"height": directives.unchanged, "caption": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        name = self.arguments[0]
+        if name not in GRAPHS:
+            raise self.error(f"unknown player graph {name!r}; known: {', '.join(sorted(GRAPHS))}")
+        here = posixpath.dirname(self.env.docname) or "."
+        src = posixpath.relpath(f"{PLAYER_DIR}/{name}.html", here)
+        height = self.options.get("height", "620px")
+        caption = self.options.get("caption", "")
+        html = (f'<figure class="player-embed">'
+                f'<iframe src="{src}" title="step-by-step player: {name}" '
+                f'data-player="{name}" style="height: {height}"></iframe>'
+                f'<figcaption><a href="{src}">Open the player on its own page</a>'
+                f'{" — " + escape(caption) if caption else ""}</figcaption></figure>')
+        return [nodes.raw("", html, format="html")]
+
+
+def write_players(app: Sphinx, exception: Exception | None) -> None:
+    """Write every player page into the built site (after a successful HTML build)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    folder = Path(app.outdir) / PLAYER_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in GRAPHS:
+        (folder / f"{name}.html").write_text(player_html(name), encoding="utf-8")
+
+
+# --- every public name documented ---------------------------------------------
+
+# The public modules, in the order the API reference shows them, with a title
+# each. A module that cannot be imported yet is left out of the page.
+PUBLIC_MODULES = {
+    "autograd_mini": "The engine",
+    "autograd_mini.functions": "Operations as functions",
+    "autograd_mini.nn": "Networks",
+    "autograd_mini.losses": "Costs",
+    "autograd_mini.optim": "Optimizers",
+    "autograd_mini.data": "Data sets",
+    "autograd_mini.viz": "Drawing graphs",
+    "autograd_mini.trace": "Backpropagation step by step",
+}
+API_MARKER = "<!-- the public modules -->"
+
+# The public API contract: these names must exist (in their module's __all__)
+# and be documented. Names of later work are required once their module has them.
+CONTRACT: dict[str, list[str]] = {
+    "autograd_mini": ["Value", "grad", "no_grad", "gradcheck", "gradgradcheck",
+                      "numerical_grad", "sum", "dot", "GradcheckError"],
+    "autograd_mini.nn": ["Module", "Neuron", "Layer", "MLP"],
+    "autograd_mini.losses": ["mse", "quadratic", "binary_cross_entropy", "cross_entropy",
+                             "hinge"],
+    "autograd_mini.optim": ["SGD", "Adam"],
+    "autograd_mini.data": ["xor", "moons", "spirals"],
+    "autograd_mini.viz": ["draw_dot", "render_svg"],
+    "autograd_mini.trace": ["backward_steps", "Step"],
+}
+# (Their docstrings are checked as they land; an example is not yet required.)
+LATER: dict[str, list[str]] = {
+    "autograd_mini": ["primitive", "check_graph", "compile", "Compiled"],
+    "autograd_mini.viz": ["player"],
+    "autograd_mini.functions": ["exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs",
+                                "sin", "cos"],
+}
+CONTRACT_METHODS = {"autograd_mini.nn.MLP": ["to_torch", "from_torch"]}
+
+
+def api_sections(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Put one section per importable public module where the API page has its marker."""
+    if API_MARKER not in source[0]:
+        return
+    sections = []
+    for modname, title in PUBLIC_MODULES.items():
+        try:
+            importlib.import_module(modname)
+        except ImportError:
+            continue
+        options = "   :members:\n" + ("   :imported-members:\n" if modname == "autograd_mini"
+                                       else "")
+        sections.append(f"## {title} — `{modname}`\n\n```{{eval-rst}}\n"
+                        f".. automodule:: {modname}\n{options}```\n")
+    source[0] = source[0].replace(API_MARKER, "\n".join(sections))
+
+
+def _members(cls: type) -> Iterator[tuple[str, object]]:
+    """The public methods and properties a class defines itself."""
+    for name, member in vars(cls).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(member, (staticmethod, classmethod)):
+            member = member.__func__
+        if inspect.isfunction(member) or isinstance(member, property):
+            yield name, member
+
+
+def problems(module_names: Iterable[str], contract: dict[str, list[str]],
+             documented: set[str], required_methods: dict[str, list[str]] | None = None,
+             without_example: Iterable[str] = ()) -> list[str]:
+    """Everything that keeps the public names of ``module_names`` from being documented.
+
+    ``documented`` holds the full names the API reference describes. A module
+    that cannot be imported is skipped unless ``contract`` names it. Public
+    functions and classes (exceptions aside) need a ``>>>`` example, except
+    the full names in ``without_example``.
+    """
+    without_example = set(without_example)
+    found = []
+    for modname in module_names:
+        try:
+            module = importlib.import_module(modname)
+        except ImportError:
+            if modname in contract:
+                found.append(f"{modname}: cannot be imported")
+            continue
+        found += _module_problems(module, contract.get(modname, []), documented,
+                                  without_example)
+    for qualname, methods in (required_methods or {}).items():
+        modname, _, clsname = qualname.rpartition(".")
+        cls = getattr(importlib.import_module(modname), clsname)
+        found += [f"{qualname}.{m}: missing" for m in methods if not hasattr(cls, m)]
+    return found
+
+
+def _module_problems(module: ModuleType, required: list[str], documented: set[str],
+                     without_example: set[str]) -> list[str]:
+    modname = module.__name__
+    public = list(getattr(module, "__all__", []))
+    found = [f"{modname}.{n}: in the contract but not in __all__" for n in required
+             if n not in public]
+    if not inspect.getdoc(module):
+        found.append(f"{modname}: no module docstring")
+    try:
+        attr_docs = ModuleAnalyzer.for_module(modname).find_attr_docs()
+    except Exception:  # a module without source: no '#:' comments to read
+        attr_docs = {}
+    for name in public:
+        full = f"{modname}.{name}"
+        obj = getattr(module, name, None)
+        if obj is None:
+            found.append(f"{full}: in __all__ but not defined")
+            continue
+        if inspect.isclass(obj) or inspect.isroutine(obj):
+            if not (obj.__doc__ or "").strip():
+                found.append(f"{full}: no docstring")
+            elif full not in documented:
+                found.append(f"{full}: not in the API reference")
+            elif (">>>" not in obj.__doc__ and full not in without_example
+                  and not (inspect.isclass(obj) and issubclass(obj, BaseException))):
+                found.append(f"{full}: the docstring has no example (a '>>>' doctest)")
+        elif ("", name) not in attr_docs:
+            found.append(f"{full}: a public constant needs a '#:' comment")
+        elif full not in documented:
+            found.append(f"{full}: not in the API reference")
+        if inspect.isclass(obj) and obj.__module__.startswith("autograd_mini"):
+            for mname, member in _members(obj):
+                doc = member.__doc__ if not isinstance(member, property) else member.fget.__doc__
+                if not (doc or "").strip():
+                    found.append(f"{full}.{mname}: no docstring")
+    return found
+
+
+def check_documented(app: Sphinx, env: BuildEnvironment) -> None:
+    """Warn (an error under -W) for every public name without a docstring or reference."""
+    if "api" not in env.found_docs:
+        return
+    documented = set(env.get_domain("py").objects)
+    contract = {m: [*CONTRACT.get(m, []),
+                    *[n for n in LATER.get(m, []) if _exists(m, n)]]
+                for m in {*CONTRACT, *LATER}}
+    contract = {m: names for m, names in contract.items() if names}
+    methods = {q: [m for m in ms if _exists(*q.rsplit(".", 1), attr=m)]
+               for q, ms in CONTRACT_METHODS.items()}
+    pending = {f"{m}.{n}" for m, names in LATER.items() for n in names}
+    for problem in problems(PUBLIC_MODULES, contract, documented, methods, pending):
+        logger.warning("public API: %s", problem, type="autograd_mini", subtype="undocumented",
+                       location="api")
+
+
+def _exists(modname: str, name: str, attr: str | None = None) -> bool:
+    try:
+        obj = getattr(importlib.import_module(modname), name)
+    except (ImportError, AttributeError):
+        return False
+    return attr is None or hasattr(obj, attr)
+
+
+# --- the docstrings' dialect -----------------------------------------------------
+
+# The docstrings write plurals as ``Value``s, which reStructuredText reads as an
+# unfinished literal; an escaped space between the two keeps the text as written.
+# Literals are matched left to right, in pairs of ``, as the reader sees them.
+_LITERAL = re.compile(r"``[^`\n]+?``(?=(\w)?)")
+
+
+def plural_literals(app: Sphinx, what: str, name: str, obj: object, options: object,
+                    lines: list[str]) -> None:
+    """``Value``s -> ``Value``\\ s, in place (autodoc-process-docstring)."""
+    lines[:] = [_LITERAL.sub(lambda m: m.group(0) + ("\\ " if m.group(1) else ""), line)
+                for line in lines]
+
+
+def offline_math(app: Sphinx, config: object) -> None:
+    """MathJax's SVG output: the formulas need no web fonts, which file:// pages cannot load."""
+    config.mathjax_path = "mathjax/tex-svg.js"
+
+
+def setup(app: Sphinx) -> dict[str, object]:
+    app.connect("config-inited", offline_math)
+    app.add_directive("player", PlayerDirective)
+    app.connect("autodoc-process-docstring", plural_literals)
+    app.connect("source-read", api_sections)
+    app.connect("build-finished", write_players)
+    app.connect("env-check-consistency", check_documented)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
