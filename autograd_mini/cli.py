@@ -8,16 +8,21 @@
 Bad input of any kind is one line on stderr, ``autograd-mini: error: ...``,
 and exit status 2; a file is written completely or not at all, and where it
 cannot be written is found before any work. Writing onto a symbolic link
-replaces the file it points to; the link stays.
+replaces the file it points to; the link stays. A device or a pipe
+(``/dev/null``, ``/dev/stdout``) is written into. An answer that is inf or nan
+is printed, with ``autograd-mini: note: ...`` saying why, and exit status 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import math
 import os
 import re
 import shlex
+import stat
 import sys
 import tempfile
 import time
@@ -29,12 +34,17 @@ from . import __version__
 from .engine import Value, no_grad, walk
 from .engine import sum as vsum
 from .expr import FUNCTIONS, ExprError, check_name, parse
+from .files import check_target, write_atomic
 from .trace import backward_steps, fmt, node_names
 
 PROG = "autograd-mini"
 TASK_NAMES = ("xor", "moons", "spirals")  # the data sets `train` knows, see _tasks()
 DEMO_SVG = "worked-example.svg"  # where `demo` draws its graph unless --svg says otherwise
 MAX_WIDTH = 1000  # neurons per hidden layer: wider is hours per epoch on a scalar engine
+# The whole network, checked before it is built: at the limits an epoch of spirals takes
+# about a minute and a few hundred MB; forty layers of 1000 would exhaust any memory.
+MAX_PARAMETERS = 100_000  # weights and biases
+MAX_NEURONS = 2_000  # in all hidden layers: each is a few nodes per data point per epoch
 
 
 class CliError(Exception):
@@ -57,7 +67,9 @@ class _UsageError(CliError):
 # --- grad
 
 # A VALUE: a number as EXPR writes it, with a sign, or inf or nan (as Python spells them).
-_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+# Each character has one place in the pattern (never "[0-9]+\.?[0-9]*", where a run of
+# digits splits between two groups in n ways), so a failed match is linear, not quadratic.
+_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
                      r"|(?i:inf|infinity|nan))")
 
 
@@ -88,7 +100,8 @@ def _grad(args: argparse.Namespace) -> None:
         _check_output(args.svg)
     variables = _variables(args.assignments)
     try:
-        root = parse(args.expr, variables, finite=True)
+        # An overflow is IEEE arithmetic, not an error: inf is the true answer, and said so.
+        root = parse(args.expr, variables)
     except ExprError as e:
         raise CliError(str(e)) from None
     if root not in variables.values():
@@ -102,26 +115,103 @@ def _grad(args: argparse.Namespace) -> None:
         root.backward()
 
     name = root.label
-    if not math.isfinite(root.data):
-        raise CliError(f"the value {name} = {root.data!r} is not a finite number")
-    for var, leaf in variables.items():
-        if not math.isfinite(leaf.grad):
-            raise CliError(f"the gradient d{name}/d{var} = {leaf.grad!r} is not a finite number")
+    note = _not_finite_note(root, variables, args.expr)
+    to_stdout = args.svg is not None and _is_stdout(args.svg)
     if args.svg is not None:
         _write_svg(root, args.svg)  # before printing: a failure prints nothing but the error
 
-    print(f"{name} = {number(root.data)}")
+    # With the drawing on standard output (--svg /dev/stdout), the numbers go
+    # to stderr, so that what stdout receives is one valid SVG file.
+    out = sys.stderr if to_stdout else sys.stdout
+    print(f"{name} = {number(root.data)}", file=out)
     if steps:  # the names the steps use, first: v1 = x * y = -6
         names = node_names(root)
         for v, what in names.items():
             if v.parents:
-                print(f"  {what} = {_formula(v, names)} = {number(v.data)}")
+                print(f"  {what} = {_formula(v, names)} = {number(v.data)}", file=out)
     for line in steps:
-        print(f"  {line}")
+        print(f"  {line}", file=out)
     for var, leaf in variables.items():
-        print(f"d{name}/d{var} = {number(leaf.grad)}")
-    if args.svg is not None:
+        print(f"d{name}/d{var} = {number(leaf.grad)}", file=out)
+    if args.svg is not None and not to_stdout:
         print(f"graph written to {args.svg}")
+    if note:
+        sys.stdout.flush()  # the note comes after the numbers it is about
+        print(f"{PROG}: note: {note}", file=sys.stderr)
+
+
+def _not_finite_note(root: Value, variables: dict[str, Value], expr: str) -> str | None:
+    """Which printed numbers are inf or nan, and where each first became so; None if none.
+
+    An infinite or undefined number is a true answer (sqrt'(0), an overflow,
+    d/dy of a negative base ** y): printed, and explained on one line.
+    """
+    name = root.label
+    bad = [f"{name} = {root.data!r}"] if not math.isfinite(root.data) else []
+    bad += [f"d{name}/d{var} = {leaf.grad!r}" for var, leaf in variables.items()
+            if not math.isfinite(leaf.grad)]
+    if not bad:
+        return None
+    names = node_names(root)
+    causes = []
+    # The value: the first node (inputs first) that is not finite.
+    first = next((v for v in names if not math.isfinite(v.data)), None)
+    if first is not None:
+        causes.append(_why_value(first, names, variables, expr))
+    # The gradients: replayed edge by edge (the same sums again), each edge where
+    # a finite gradient meets a derivative or a product that is not finite.
+    root.zero_grad()
+    for step in backward_steps(root):
+        if math.isfinite(step.upstream) and not math.isfinite(step.contribution) \
+                and _finite_inputs(step.node):  # else the value's cause is the cause
+            n, p = names[step.node], names[step.parent]
+            if not math.isfinite(step.local):
+                cause = (f"∂{n}/∂{p} of {n} = {_formula(step.node, names)} at "
+                         f"{_inputs(step.node, names)} is {step.local!r}")
+            else:
+                cause = (f"∂{names[root]}/∂{n} · ∂{n}/∂{p} = {fmt(step.upstream)} × "
+                         f"{fmt(step.local)} overflows")
+            if cause not in causes:
+                causes.append(cause)
+    verb = "is" if len(bad) == 1 else "are"
+    return f"{' and '.join(bad)} {verb} not finite: {'; '.join(causes)}"
+
+
+def _why_value(v: Value, names: dict[Value, str], variables: dict[str, Value], expr: str
+               ) -> str:
+    """Why the first non-finite value in the graph is so: given, an overflow, or nan."""
+    name = names[v]
+    if v in variables.values():
+        return f"{name} = {v.data!r} was given"
+    if not v.parents or not _finite_inputs(v):
+        # Constants that overflowed were folded into one number as EXPR was read:
+        # the parser names the operation and its column when asked to.
+        try:
+            parse(expr, {var: leaf.data for var, leaf in variables.items()}, finite=True)
+        except ExprError as e:
+            return str(e)
+    what = "overflows" if math.isinf(v.data) else f"is {v.data!r}"
+    return f"{name} = {_formula(v, names)} {what} at {_inputs(v, names)}"
+
+
+def _finite_inputs(v: Value) -> bool:
+    """Whether every input of ``v``, constants too, is a finite number."""
+    return all(math.isfinite(q.data) for q in v.parents) and \
+        not (isinstance(v._arg, float) and not math.isfinite(v._arg))
+
+
+def _inputs(v: Value, names: dict[Value, str]) -> str:
+    """``v``'s inputs with their values: "x = -2, y = 2"."""
+    return ", ".join(f"{names[q]} = {fmt(q.data)}" for q in dict.fromkeys(v.parents))
+
+
+def _is_stdout(path: str) -> bool:
+    """Whether ``path`` is the file standard output writes to (``/dev/stdout``, say)."""
+    try:
+        mine, theirs = os.stat(path), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError
+        return False
+    return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
 
 
 def _unused_name(name: str, taken: dict[str, Value]) -> str:
@@ -135,9 +225,20 @@ def _write_svg(root: Value, path: str) -> None:
     from .viz import GraphvizNotFound, render_svg  # imported late: graphviz costs start-up time
 
     try:
-        render_svg(root, path)  # through a symbolic link, as files.write_atomic does
+        svg = render_svg(root)
     except GraphvizNotFound as e:
         raise CliError(str(e)) from None
+    if _is_stdout(path):  # after what was printed before, not over it
+        sys.stdout.write(svg)
+        sys.stdout.flush()
+    else:
+        _write_text(path, svg)
+
+
+def _write_text(path: str, text: str) -> None:
+    """``files.write_atomic`` with its errors as CliErrors naming ``path``."""
+    try:
+        write_atomic(path, text)  # through a symbolic link; into a device or a pipe
     except IsADirectoryError:
         raise CliError(f"{path!r} is a directory, not a file name") from None
     except OSError as e:
@@ -154,8 +255,8 @@ def _check_drawable(root: Value) -> None:
 
 
 def _reason(e: OSError) -> str:
-    """What the system says went wrong ("Permission denied"), without the file name."""
-    return os.strerror(e.errno) if e.errno else str(e)
+    """What went wrong ("Permission denied"), without the file name."""
+    return e.strerror or (os.strerror(e.errno) if e.errno else str(e))
 
 
 def _check_output(path: str) -> None:
@@ -168,6 +269,14 @@ def _check_output(path: str) -> None:
         raise CliError("the file name is empty")
     if path.endswith(tuple(filter(None, (os.sep, os.altsep)))):
         raise CliError(f"{path!r} ends in {path[-1]!r}: expected a file name, not a folder")
+    try:
+        st = check_target(path)  # a read-only file, a block device: refused as writing would
+    except IsADirectoryError:
+        raise CliError(f"{path!r} is a directory, not a file name") from None
+    except OSError as e:
+        raise CliError(f"cannot write {path!r}: {_reason(e)}") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return  # a device or a pipe (/dev/null, /dev/stdout): written into, not replaced
     try:
         real = os.path.realpath(path, strict=True)
     except (FileNotFoundError, NotADirectoryError):
@@ -215,10 +324,41 @@ def _formula(v: Value, names: dict[Value, str]) -> str:
 
 
 def _demo(args: argparse.Namespace) -> None:
-    from . import example  # imported late: only `demo` needs it
+    from . import example
+    from .viz import GraphvizNotFound, render_svg
 
     svg = DEMO_SVG if args.svg is None else args.svg
-    _check_output(svg)
+    # Drawn first, from its own forward and backward pass (the step shown changes the
+    # weights under the traced graph): a missing Graphviz is known before anything is
+    # printed. Asked for by name, the drawing is required; by default it is a bonus.
+    drawn = example.loss(example.network())
+    drawn.backward()
+    try:
+        drawing: str | None = render_svg(drawn)
+    except GraphvizNotFound as e:
+        if args.svg is not None:
+            raise CliError(str(e)) from None
+        drawing, missing = None, e
+    to_stdout = drawing is not None and _is_stdout(svg)
+    if drawing is not None and not to_stdout:
+        _check_output(svg)
+    # With the drawing on standard output, the text goes to stderr (as for grad).
+    with contextlib.redirect_stdout(sys.stderr) if to_stdout else contextlib.nullcontext():
+        _demo_text(args)
+    if drawing is None:
+        sys.stdout.flush()
+        print(f"{PROG}: note: the graph was not drawn: {missing}", file=sys.stderr)
+    elif to_stdout:
+        sys.stdout.write(drawing)
+    else:
+        _write_text(svg, drawing)
+        print(f"\ngraph with values and gradients written to {svg}")
+
+
+def _demo_text(args: argparse.Namespace) -> None:
+    """The worked example in words and numbers."""
+    from . import example  # imported late: only `demo` needs it
+
     lr = example.LEARNING_RATE
     net = example.network()
     total = example.loss(net)
@@ -275,12 +415,6 @@ def _demo(args: argparse.Namespace) -> None:
             example.step(net, lr)
         print(f"\nE after {args.epochs} steps = {fmt(example.loss(net).data)}")
 
-    # Drawn from a fresh forward and backward pass: the step above changed the weights
-    # under the traced graph.
-    drawn = example.loss(example.network())
-    drawn.backward()
-    _write_svg(drawn, svg)
-    print(f"\ngraph with values and gradients written to {svg}")
 
 
 # --- train
@@ -431,6 +565,7 @@ def _train(args: argparse.Namespace) -> None:
     if args.save is not None:
         _check_output(args.save)  # before training
     epochs = args.epochs or task.epochs
+    _check_size(task, args.hidden or task.hidden)
     progress = _Progress(epochs, sys.stderr)
     try:
         result = _fit(task, epochs, args.lr or task.lr, args.seed, args.hidden or task.hidden,
@@ -446,6 +581,18 @@ def _train(args: argparse.Namespace) -> None:
           f"({result.correct} of {result.total} training points)")
     if args.save is not None:
         print(f"model saved to {args.save}")
+
+
+def _check_size(task: _Task, hidden: Sequence[int]) -> None:
+    """Refuse a network too large to train here, before building any of it."""
+    sizes = [2, *hidden, task.outputs]  # every data set has two inputs
+    if sum(hidden) > MAX_NEURONS:
+        raise CliError(f"--hidden: at most {MAX_NEURONS:,} neurons in all hidden layers, "
+                       f"got {sum(hidden):,}")
+    parameters = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    if parameters > MAX_PARAMETERS:
+        raise CliError(f"--hidden: the network {'-'.join(map(str, sizes))} has {parameters:,} "
+                       f"weights and biases; at most {MAX_PARAMETERS:,}")
 
 
 def _positive_int(text: str) -> int:
@@ -508,7 +655,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     grad.add_argument("--exact", action="store_true",
                       help="print every number with all its digits (it reads back as the same "
                            "float), not rounded to 9 significant digits")
-    grad.add_argument("--svg", metavar="FILE", help="write the graph with values and gradients")
+    grad.add_argument("--svg", metavar="FILE",
+                      help="write the graph with values and gradients (/dev/stdout: the "
+                           "drawing alone on stdout, the numbers on stderr)")
 
     demo = sub.add_parser(
         "demo", help="the worked 2-2-2 example, backpropagation step by step",
@@ -592,7 +741,8 @@ def _error(message: str, stream: TextIO) -> None:
     # One line, whatever the message holds: newlines and other control
     # characters from the input are shown escaped.
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-    print(f"{PROG}: error: {text}", file=stream)
+    with contextlib.suppress(OSError):  # stderr itself full: only the exit status is left
+        print(f"{PROG}: error: {text}", file=stream, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -604,11 +754,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    # A closed stdout or stderr (`2>&-`) is None to Python: what would go there is dropped.
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (open for the whole run)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
     if hasattr(sys.stdout, "reconfigure"):
         # The steps print ∂ and ×; a terminal that cannot show them gets escapes, not a crash.
         sys.stdout.reconfigure(errors="backslashreplace")
     try:
         _dispatch(argv)
+        sys.stdout.flush()  # a full disk says so here, not in a message at exit
     except CliError as e:
         _error(str(e), sys.stderr)
         return 2
@@ -617,9 +773,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader left (`... | head`): stop quietly, as other Unix tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _drop_stdout()
         return 1
+    except OSError as e:  # the system refused: a full disk, an I/O error
+        if e.filename is None:
+            # Files are named in their own errors (_write_text): this one is the output's.
+            _error(f"cannot write the output: {_reason(e)}", sys.stderr)
+            _drop_stdout()
+        else:
+            _error(f"{e.filename!r}: {_reason(e)}", sys.stderr)
+        return 2
+    except MemoryError:
+        _error("out of memory: this needs more memory than the machine has", sys.stderr)
+        return 2
     except Exception as e:  # the last resort: a bug, still reported on one line
         _error(f"unexpected {type(e).__name__}: {e} (this is a bug in {PROG})", sys.stderr)
         return 2
     return 0
+
+
+def _drop_stdout() -> None:
+    """Send what is left for standard output nowhere, so Python's flush at exit fails no more."""
+    with contextlib.suppress(OSError, ValueError):  # not a real file (a test's StringIO)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -14,10 +14,12 @@ per neuron sum instead of a ladder of ``+`` and ``*``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import random
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -137,6 +139,61 @@ def _fit(layout: Iterable[tuple[str, int | None]], state: dict, who: str) -> Non
                              f"{n} numbers, got {shape}")
 
 
+def _count_numbers(state: dict) -> int:
+    """How many numbers a (not yet checked) state dict holds."""
+    return sum(len(x) if isinstance(x, list) else 1 for x in state.values())
+
+
+_SPARE_VALUES = 1000  # Values a constructor may make beyond its parameters
+_budget = threading.local()  # .left: Values this thread may still make while loading
+_budget_lock = threading.Lock()
+_budget_users = 0  # loads going on; Value.__init__ counts while there are any
+_plain_init = Value.__init__
+
+
+def _counted_init(self: Value, data: float, label: str = "") -> None:
+    left = getattr(_budget, "left", None)
+    if left is not None:
+        if left <= 0:
+            _budget.exceeded = True
+            raise ValueError(_budget.message)
+        _budget.left = left - 1
+    _plain_init(self, data, label)
+
+
+@contextlib.contextmanager
+def _values_at_most(limit: int, who: str) -> Iterator[None]:
+    """Inside, this thread may make at most ``limit`` new ``Value`` leaves; one more is an error.
+
+    The error is raised where the Value is made, and again on leaving, in case
+    the constructor caught it. Counting means Value.__init__ is wrapped while
+    any load is going on (other threads pass through uncounted); outside a
+    load, making a Value costs what it always does.
+    """
+    global _budget_users
+    with _budget_lock:
+        if _budget_users == 0:
+            Value.__init__ = _counted_init  # type: ignore[method-assign]
+        _budget_users += 1
+    outer = vars(_budget).copy()  # a load inside a constructor: the outer one's count resumes
+    _budget.left, _budget.exceeded = limit, False
+    _budget.message = message = (
+        f"building the {who} from its config makes more than {limit:,} values, far more "
+        "than the saved state holds (a config edited to a larger size?)")
+    try:
+        yield
+    finally:
+        exceeded = _budget.exceeded
+        vars(_budget).clear()
+        vars(_budget).update(outer)
+        with _budget_lock:
+            _budget_users -= 1
+            if _budget_users == 0:
+                Value.__init__ = _plain_init  # type: ignore[method-assign]
+    if exceeded:
+        raise ValueError(message)
+
+
 class Module:
     """What every network part has: parameters, gradients to clear, saving.
 
@@ -231,10 +288,12 @@ class Module:
     # --- files
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the model as JSON; an existing file is replaced atomically.
+        """Write the model as JSON; an existing file is replaced atomically, keeping its mode.
 
         The file holds the architecture and every parameter with its exact
-        float value, so ``type(model).load(path)`` rebuilds the same model.
+        float value, so ``type(model).load(path)`` rebuilds the same model. A
+        read-only file is a PermissionError; ``/dev/null`` or a pipe is
+        written into (see ``files.write_atomic``).
         """
         if os.path.isdir(path):  # said before any work, in the words of this method
             raise IsADirectoryError(f"cannot save the model: {os.fspath(path)} is a directory")
@@ -269,6 +328,9 @@ class Module:
             raise ValueError(f"{path}: not a saved model (not UTF-8 text)") from None
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}: not a saved model (invalid JSON: {e})") from None
+        except ValueError as e:  # Python's limit on an integer's digits, which JSON has not
+            reason = str(e).partition(";")[0]  # without the advice to raise the limit
+            raise ValueError(f"{path}: not a saved model ({reason})") from None
         except RecursionError:
             raise ValueError(f"{path}: not a saved model (JSON nested too deeply)") from None
         if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
@@ -289,7 +351,11 @@ class Module:
             layout = cls._layout(config)
             if layout is not None:
                 _fit(layout, state, cls.__name__)
-            model = cls(**config)
+            # A class without a _layout (a user's own) is built with at most as many
+            # Values as the state could fill, and a few to spare: a config edited to
+            # a huge size fails after a few, not gigabytes later.
+            with _values_at_most(2 * _count_numbers(state) + _SPARE_VALUES, cls.__name__):
+                model = cls(**config)
             model.load_state_dict(state)
         except (TypeError, ValueError) as e:
             raise ValueError(f"{path}: {e}") from None

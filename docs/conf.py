@@ -15,8 +15,9 @@ copyright = "the autograd_mini authors, MIT licence"
 release = version = autograd_mini.__version__
 
 extensions = [
+    # The docstrings are plain prose with doctests, no Google/NumPy sections, so
+    # there is no napoleon: it would read "The whole page: ..." as a type.
     "sphinx.ext.autodoc",
-    "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
     "sphinx-mathjax-offline",  # MathJax's files in the site itself: no network
     "myst_nb",
@@ -44,7 +45,7 @@ add_module_names = False
 # this site; they are named here rather than linked.
 nitpicky = True
 nitpick_ignore_regex = [
-    ("py:class", r"(collections\.abc|typing|os|graphviz|contextlib|types|random)\..*"),
+    ("py:class", r"(collections\.abc|typing|os|graphviz|contextlib|types|random|torch)\..*"),
     ("py:class", r"(Number|Operand|Points|Sequence|Iterable|Iterator|Callable|Any)"),
 ]
 

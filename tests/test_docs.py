@@ -159,7 +159,8 @@ def test_the_docstring_check_names_what_is_missing(monkeypatch: pytest.MonkeyPat
                              "fake_public.bare: no docstring"]
     # The package itself: nothing missing.
     assert autograd_docs.problems(autograd_docs.PUBLIC_MODULES, autograd_docs.CONTRACT,
-                                  documented=_documented_names()) == []
+                                  documented=_documented_names(),
+                                  without_example=autograd_docs.WITHOUT_EXAMPLE) == []
 
 
 def _documented_names() -> set[str]:
@@ -238,23 +239,24 @@ def test_readme_links_to_built_pages(site: Path) -> None:
 
 # --- the examples on the pages run -------------------------------------------
 
-EXAMPLES = [(page.name, code, shown) for page in sorted(DOCS.glob("*.md"))
-            for code, shown in re.findall(r"```python\n(.*?)```\n\n```text\n(.*?)```",
-                                          page.read_text(encoding="utf-8"), re.S)]
+MD_PAGES = sorted(DOCS.glob("*.md"))
+EXAMPLE = re.compile(r"```python\n(.*?)```\n\n```text\n(.*?)```", re.S)
 
 
 def test_pages_have_examples() -> None:
-    assert len(EXAMPLES) >= 5
+    assert sum(len(EXAMPLE.findall(p.read_text(encoding="utf-8"))) for p in MD_PAGES) >= 5
 
 
-@pytest.mark.parametrize(("page", "code", "shown"), EXAMPLES,
-                         ids=[f"{p}-{i}" for i, (p, _, _) in enumerate(EXAMPLES)])
-def test_page_example_prints_what_it_shows(page: str, code: str, shown: str, tmp_path: Path,
+@pytest.mark.parametrize("md", MD_PAGES, ids=[p.stem for p in MD_PAGES])
+def test_page_examples_print_what_they_show(md: Path, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture) -> None:
+    """A page's examples run in order in one namespace, as a reader runs them."""
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, page, "exec"), {"__name__": "__docs__"})
-    assert capsys.readouterr().out == shown
+    namespace = {"__name__": "__docs__"}
+    for k, (code, shown) in enumerate(EXAMPLE.findall(md.read_text(encoding="utf-8"))):
+        exec(compile(code, f"{md.name} example {k}", "exec"), namespace)
+        assert capsys.readouterr().out == shown, f"{md.name}, example {k}"
 
 
 # --- in a real browser --------------------------------------------------------
@@ -305,8 +307,9 @@ def test_landing_page_renders(site: Path, page) -> None:
     assert page.title().startswith("autograd_mini")
     assert page.locator("h1").first.inner_text().startswith("autograd_mini")
     assert "make test" in page.locator("article").inner_text()
-    picture = page.locator("article img").first
-    assert picture.evaluate("img => img.complete && img.naturalWidth > 0")
+    picture = page.locator('div.graph-drawing[data-graph="quickstart"] svg')
+    assert picture.is_visible() and picture.locator("g.node").count() > 5
+    assert "grad 0.8399" in picture.text_content()  # de/db, drawn after backward()
     nav = page.locator(".sidebar-tree a").all_inner_texts()
     assert "A guided tour" in nav and "API reference" in nav
     assert len([t for t in nav if t]) >= 3 + len(NOTEBOOKS)  # install, tour, API
@@ -331,6 +334,19 @@ def test_formulas_are_typeset_offline(site: Path, page) -> None:
     assert page.errors == [] and page.requests == []
 
 
+def _steps(player) -> None:
+    """Next moves a player's position on, prev brings it back, as the page shows it."""
+    position = player.locator("[data-role=position]")
+    before = position.inner_text().strip()
+    assert re.fullmatch(r"1 / \d+", before), before
+    player.locator("[data-role=next]").click()
+    after = position.inner_text().strip()
+    assert after == "2 / " + before.split(" / ")[1]
+    assert player.locator("[data-role=step-text]").inner_text().strip()
+    player.locator("[data-role=prev]").click()
+    assert position.inner_text().strip() == before
+
+
 def test_player_steps_inside_the_page(site: Path, page) -> None:
     from autograd_mini import viz
 
@@ -338,20 +354,48 @@ def test_player_steps_inside_the_page(site: Path, page) -> None:
     page.wait_for_load_state("load")
     assert page.title().startswith("A guided tour")
     for name in autograd_docs.GRAPHS:
-        frame_element = page.locator(f'iframe[data-player="{name}"]')
-        frame_element.scroll_into_view_if_needed()
-        frame = frame_element.content_frame
+        figure = page.locator(f'figure[data-player="{name}"]')
+        figure.scroll_into_view_if_needed()
         if hasattr(viz, "player"):
-            position = frame.locator("[data-role=position]")
-            before = position.inner_text()
-            assert re.fullmatch(r"\d+ / \d+", before.strip()), before
-            frame.locator("[data-role=next]").click()
-            after = position.inner_text()
-            assert after != before
-            frame.locator("[data-role=prev]").click()
-            assert position.inner_text() == before
+            _steps(figure)
+            # The keys work too, once the player has the focus.
+            position = figure.locator("[data-role=position]")
+            figure.locator(".agm-player").focus()
+            page.keyboard.press("ArrowRight")
+            assert position.inner_text().startswith("2 / ")
         else:  # the drawing alone, until the player exists
-            assert frame.locator("svg g.node").count() > 5
+            assert figure.locator("svg g.node").count() > 5
+    assert page.errors == [] and page.requests == []
+
+
+def test_player_pages_of_their_own(site: Path, page) -> None:
+    from autograd_mini import viz
+
+    for name in autograd_docs.GRAPHS:
+        page.goto((site / autograd_docs.PLAYER_DIR / f"{name}.html").as_uri())
+        page.wait_for_load_state("load")
+        if hasattr(viz, "player"):
+            _steps(page.locator(".agm-player"))
+        else:
+            assert page.locator("svg g.node").count() > 5
+    assert page.errors == [] and page.requests == []
+
+
+def test_notebook_players_step_in_their_pages(site: Path, page) -> None:
+    """A notebook cell that shows a player shows a working one on its page."""
+    from autograd_mini import viz
+
+    with_players = [nb for nb in NOTEBOOKS if any(
+        "agm-player" in out.get("data", {}).get("text/html", "")
+        for cell in nbformat.read(nb, as_version=4).cells for out in cell.get("outputs", []))]
+    assert with_players or not hasattr(viz, "player")  # notebooks 01 and 02 play
+    for nb in with_players:
+        page.goto((site / "notebooks" / f"{nb.stem}.html").as_uri())
+        page.wait_for_load_state("load")
+        players = page.locator(".agm-player")
+        assert players.count() >= 1, nb.stem
+        players.first.scroll_into_view_if_needed()
+        _steps(players.first)
     assert page.errors == [] and page.requests == []
 
 

@@ -778,3 +778,89 @@ def test_a_truncated_file_is_a_value_error_naming_the_path(tmp_path, keep):
 def test_loading_a_missing_file_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         MLP.load(tmp_path / "nothing.json")
+
+
+class Wide(Module):
+    """A user's own module, as a micrograd user writes one: parameters() and a config."""
+
+    made = 0  # Values this class has made, to see how far a load let it go
+
+    def __init__(self, n: int, careless: bool = False) -> None:
+        self.units = []
+        for _ in range(n):
+            try:
+                self.units.append(Value(0.5))
+            except ValueError:
+                if not careless:
+                    raise
+            Wide.made += 1
+
+    def parameters(self) -> list[Value]:
+        return self.units
+
+    def _config(self) -> dict:
+        return {"n": len(self.units)}
+
+    def __call__(self, x):
+        return x
+
+
+class Pair(Module):
+    """A user's module made of built-in ones."""
+
+    def __init__(self, nin: int) -> None:
+        self.a, self.b = MLP(nin, [3, 1], seed=0), MLP(nin, [2, 1], seed=1)
+
+    def parameters(self) -> list[Value]:
+        return self.a.parameters() + self.b.parameters()
+
+    def _config(self) -> dict:
+        return {"nin": len(self.a.layers[0].neurons[0].w)}
+
+
+@pytest.mark.parametrize("careless", [False, True])
+def test_a_users_module_edited_to_a_huge_size_is_refused_early(tmp_path, careless):
+    path = tmp_path / "wide.json"
+    Wide(3).save(path)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["config"] = {"n": 1_000_000, "careless": careless}  # 20,000,000 in the attack
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    Wide.made = 0
+    with pytest.raises(ValueError, match="makes more than 1,006 values") as info:
+        Wide.load(path)  # even when the constructor swallows the error (careless)
+    assert str(info.value).startswith(f"{path}: building the Wide from its config")
+    assert Wide.made <= (1_000_000 if careless else 1_006)
+    Wide.made = 0
+    Wide(4)  # outside a load, no limit: making Values costs what it always did
+    assert Value.__init__ is nn_module._plain_init
+
+
+def test_a_users_modules_load_as_before(tmp_path):
+    for model in (Wide(2_000), Pair(3)):
+        path = tmp_path / "m.json"
+        model.save(path)
+        loaded = type(model).load(path)
+        assert loaded.state_dict() == model.state_dict()
+
+
+def test_a_number_with_too_many_digits_names_the_file(tmp_path):
+    path = saved(tmp_path)
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    assert '"nin": 2' in text
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text.replace('"nin": 2', '"nin": ' + "9" * 5_000))
+    with pytest.raises(ValueError) as info:
+        MLP.load(path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert "set_int_max_str_digits" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["", "missing/m.json"])
+def test_a_save_error_names_the_users_path(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError) as info:
+        MLP(2, [1], seed=0).save(name)
+    assert info.value.filename == name
+    assert ".writing" not in str(info.value)
+    assert os.listdir(tmp_path) == []
