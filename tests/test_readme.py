@@ -186,3 +186,13 @@ def test_plain_make_says_what_the_targets_do() -> None:
     listed = re.findall(r"^make (\w+) ", result.stdout, re.M)
     assert listed == ["demo", "test", "lab", "notebooks", "docs", "bench", "clean"]
     assert "source .venv/bin/activate" in result.stdout
+
+
+def test_make_bench_leaves_the_committed_run_alone(tmp_path: Path) -> None:
+    # The README quotes benchmarks/results.json (tested above): `make bench` on
+    # another machine must not change it, or the next `make test` fails.
+    plan = make_plan("bench", tmp_path)
+    (run,) = [line for line in plan.splitlines() if "benchmarks/bench.py" in line]
+    assert run.endswith("benchmarks/bench.py --json bench-results.json")
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "/bench-results.json" in ignored
