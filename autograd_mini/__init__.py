@@ -9,11 +9,14 @@
 """
 
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .compile import Compiled, compile
 from .engine import Value, dot, grad, is_grad_enabled, no_grad, sum
 
 __all__ = [
+    "Compiled",
     "GradcheckError",
     "Value",
+    "compile",
     "dot",
     "grad",
     "gradcheck",

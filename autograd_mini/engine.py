@@ -276,17 +276,17 @@ def sum(values: Iterable[Value | Number]) -> Value:
     """
     parents = []
     const = 0.0
-    total = 0.0
     for v in values:
         if type(v) is Value:
             parents.append(v)
-            total += v.data
         else:
-            c = _real(v, "sum operand")
-            const += c
-            total += c
+            const += _real(v, "sum operand")
     if not parents:
-        return Value(total)
+        return Value(const)
+    # The numbers first, then the Values in order: what ops.SUM's forward does.
+    total = const
+    for v in parents:
+        total += v.data
     return _make(total, ops.SUM, tuple(parents), const)
 
 
@@ -320,13 +320,17 @@ def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number],
             parents = (*ws, bias) if b_is_value else tuple(ws)
             # Each weight's multiplier is its input, the bias's is 1: the
             # local derivatives are the constants themselves (no picker).
-            arg = (None, *xs, 1.0) if b_is_value else (None, *xs)
+            form = _form(n, n + b_is_value, n if b_is_value else b)
+            arg = (None, form, *xs, 1.0) if b_is_value else (None, form, *xs)
             return _make(builtins.sum(products) + b, ops.DOT, parents, arg)
     elif n:  # (with no pairs the general path below makes a leaf or a bias-only node)
         products = [w.data * x.data for w, x in zip(ws, xs) if type(w) is Value is type(x)]
         if len(products) == n:
             parents = (*ws, *xs, bias) if b_is_value else (*ws, *xs)
-            return _make(builtins.sum(products) + b, ops.DOT, parents, _swapped(n, b_is_value))
+            arg = _swapped(n, b_is_value)
+            if not b_is_value:  # the bias is a number: the forward keeps it
+                arg = (arg[0], _form(n, n, b))
+            return _make(builtins.sum(products) + b, ops.DOT, parents, arg)
     return _dot_general(ws, xs, bias, b_is_value, b)
 
 
@@ -358,10 +362,29 @@ def _swapped(n: int, with_bias: bool) -> tuple:
     arg = _swaps.get((n, with_bias))
     if arg is None:
         pick = _picker((*range(n, 2 * n), *range(n), *((2 * n + 1,) if with_bias else ())))
-        arg = (pick, 1.0) if with_bias else (pick,)
+        form = _form(n, n, 2 * n if with_bias else 0.0)
+        arg = (pick, form, 1.0) if with_bias else (pick, form)
         if len(_swaps) < 4096:
             _swaps[n, with_bias] = arg
     return arg
+
+
+_forms: dict[tuple[int, int, int], tuple] = {}
+
+
+def _form(n: int, second: int, bias: int | float) -> tuple:
+    """How ops.DOT's forward finds n pairs: firsts at 0…n−1, seconds from ``second`` on.
+
+    ``bias``: the bias's index (a Value) or the bias itself (a number).
+    """
+    if type(bias) is not int:
+        return (*_form(n, second, -1)[:2], bias)
+    form = _forms.get((n, second, bias))
+    if form is None:
+        form = (tuple(range(n)), tuple(range(second, second + n)), bias)
+        if len(_forms) < 4096:
+            _forms[n, second, bias] = form
+    return form
 
 
 def _dot_general(ws: Sequence, xs: Sequence, bias: object, b_is_value: bool, b: float) -> Value:
@@ -393,7 +416,8 @@ def _dot_general(ws: Sequence, xs: Sequence, bias: object, b_is_value: bool, b: 
     total = builtins.sum(map(float.__mul__, data[:n], data[n:])) + b
     if not parents:
         return Value(total)
-    return _make(total, ops.DOT, tuple(parents), (_picker(tuple(partner)), *constants))
+    form = (tuple(place[:n]), tuple(place[n:]), n_parents - 1 if b_is_value else b)
+    return _make(total, ops.DOT, tuple(parents), (_picker(tuple(partner)), form, *constants))
 
 
 # --- walking the graph

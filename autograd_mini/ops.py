@@ -15,11 +15,13 @@ Three shapes of rule, by how many ``Value`` inputs an operation has:
   constant ``c`` (``None`` for the others). Constants never become nodes.
   The forward is ``f(x)``, or ``f(x, c)`` with a constant.
 * ``Binary`` ``d(a, b, out) -> (da, db)``: two ``Value`` inputs.
-* ``Nary``   ``d(xs, out, c) -> [dx for x in xs]``: ``sum`` and ``dot``.
+* ``Nary``   ``d(xs, out, c) -> [dx for x in xs]``: ``sum`` and ``dot``; the
+  forward is ``f(xs, c)``.
 """
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections.abc import Callable
 from typing import Any
@@ -240,20 +242,41 @@ RELU = Unary("relu", _relu, lambda x, out, c: 1.0 if x > 0 else 0.0)
 def _d_dot(xs: Any, out: Any, c: tuple) -> Any:
     """d(Σ aᵢ·bᵢ + bias)/d(aᵢ) = bᵢ: each operand's derivative is its partner.
 
-    c = (pick, *constants): ``pick([*inputs, *constants])`` lists each input's
-    partner (the bias's partner is a constant 1.0). ``pick`` is None when
-    every partner is a constant — weights times numbers — and the local
-    derivatives are just the constants. (One flat tuple, often shared between
-    nodes: a network allocates little for it.)
+    c = (pick, form, *constants): ``pick([*inputs, *constants])`` lists each
+    input's partner (the bias's partner is a constant 1.0). ``pick`` is None
+    when every partner is a constant — weights times numbers — and the local
+    derivatives are just the constants. ``form`` is for the forward (``_dot``).
+    (One flat tuple, often shared between nodes: a network allocates little for it.)
     """
     pick = c[0]
     if pick is None:
-        return c[1:]
-    return pick([*xs, *c[1:]])
+        return c[2:]
+    return pick([*xs, *c[2:]])
+
+
+def _sum(xs: Any, c: float) -> float:
+    """The number operands' sum c first, then each input in turn."""
+    total = c
+    for x in xs:
+        total += x
+    return total
+
+
+def _dot(xs: Any, c: tuple) -> float:
+    """Σ aᵢ·bᵢ + bias, the operands read from ``[*xs, *constants]``.
+
+    ``form = (a, b, bias)``: a[i] and b[i] are where the i-th pair's operands
+    sit in that table; bias is its index there, or the bias itself (a float).
+    The products are summed by Python's ``sum``, as ``dot`` computes them.
+    """
+    a, b, bias = c[1]
+    table = [*xs, *c[2:]]
+    total = builtins.sum([table[i] * table[j] for i, j in zip(a, b)])
+    return total + (table[bias] if type(bias) is int else bias)
 
 
 # Any number of Value inputs. ``sum`` keeps the sum of its number operands in c.
-SUM = Nary("sum", None, lambda xs, out, c: [1.0] * len(xs))
-DOT = Nary("dot", None, _d_dot)
+SUM = Nary("sum", _sum, lambda xs, out, c: [1.0] * len(xs))
+DOT = Nary("dot", _dot, _d_dot)
 
 UNARY_BY_NAME = {op.name: op for op in (ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU)}
