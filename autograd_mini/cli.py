@@ -1,7 +1,7 @@
 """The ``autograd-mini`` command (also ``python -m autograd_mini``).
 
-    autograd-mini grad "x*y + exp(x)" x=2 y=-3 [--steps] [--exact] [--svg FILE]
-    autograd-mini demo [--svg FILE] [--epochs N]
+    autograd-mini grad "x*y + exp(x)" x=2 y=-3 [--steps] [--exact] [--svg FILE] [--html FILE]
+    autograd-mini demo [--svg FILE] [--html FILE] [--epochs N]
     autograd-mini train {xor,moons,spirals} [--epochs N] [--lr X] [--seed S]
                         [--hidden 16,16] [--save FILE]
 
@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO
 
 from . import __version__
-from .engine import Value, no_grad, walk
+from .engine import Value, no_grad
 from .engine import sum as vsum
 from .expr import FUNCTIONS, ExprError, check_name, parse
 from .files import check_target, write_atomic
-from .trace import backward_steps, fmt, node_names
+from .trace import backward_steps, fmt, formula, node_names
 
 PROG = "autograd-mini"
 TASK_NAMES = ("xor", "moons", "spirals")  # the data sets `train` knows, see _tasks()
@@ -98,6 +98,8 @@ def _variables(assignments: Sequence[str]) -> dict[str, Value]:
 def _grad(args: argparse.Namespace) -> None:
     if args.svg is not None:
         _check_output(args.svg)
+    if args.html is not None:
+        _check_output(args.html)
     variables = _variables(args.assignments)
     try:
         # An overflow is IEEE arithmetic, not an error: inf is the true answer, and said so.
@@ -106,8 +108,8 @@ def _grad(args: argparse.Namespace) -> None:
         raise CliError(str(e)) from None
     if root not in variables.values():
         root.label = _unused_name("f", variables)
-    if args.svg is not None:
-        _check_drawable(root)
+    if args.svg is not None or args.html is not None:
+        _check_drawable(root, "--svg" if args.html is None else "--html")
 
     number = repr if args.exact else fmt  # every digit that round-trips, or 9 significant
     steps = [step.explain(number) for step in backward_steps(root)] if args.steps else []
@@ -116,9 +118,11 @@ def _grad(args: argparse.Namespace) -> None:
 
     name = root.label
     note = _not_finite_note(root, variables, args.expr)
-    to_stdout = args.svg is not None and _is_stdout(args.svg)
+    to_stdout = any(path is not None and _is_stdout(path) for path in (args.svg, args.html))
     if args.svg is not None:
         _write_svg(root, args.svg)  # before printing: a failure prints nothing but the error
+    if args.html is not None:
+        _write_html(root, args.html)
 
     # With the drawing on standard output (--svg /dev/stdout), the numbers go
     # to stderr, so that what stdout receives is one valid SVG file.
@@ -128,13 +132,15 @@ def _grad(args: argparse.Namespace) -> None:
         names = node_names(root)
         for v, what in names.items():
             if v.parents:
-                print(f"  {what} = {_formula(v, names)} = {number(v.data)}", file=out)
+                print(f"  {what} = {formula(v, names)} = {number(v.data)}", file=out)
     for line in steps:
         print(f"  {line}", file=out)
     for var, leaf in variables.items():
         print(f"d{name}/d{var} = {number(leaf.grad)}", file=out)
     if args.svg is not None and not to_stdout:
         print(f"graph written to {args.svg}")
+    if args.html is not None and not to_stdout:
+        print(f"step-by-step player written to {args.html} (open it in a browser)")
     if note:
         sys.stdout.flush()  # the note comes after the numbers it is about
         print(f"{PROG}: note: {note}", file=sys.stderr)
@@ -166,7 +172,7 @@ def _not_finite_note(root: Value, variables: dict[str, Value], expr: str) -> str
                 and _finite_inputs(step.node):  # else the value's cause is the cause
             n, p = names[step.node], names[step.parent]
             if not math.isfinite(step.local):
-                cause = (f"∂{n}/∂{p} of {n} = {_formula(step.node, names)} at "
+                cause = (f"∂{n}/∂{p} of {n} = {formula(step.node, names)} at "
                          f"{_inputs(step.node, names)} is {step.local!r}")
             else:
                 cause = (f"∂{names[root]}/∂{n} · ∂{n}/∂{p} = {fmt(step.upstream)} × "
@@ -191,7 +197,7 @@ def _why_value(v: Value, names: dict[Value, str], variables: dict[str, Value], e
         except ExprError as e:
             return str(e)
     what = "overflows" if math.isinf(v.data) else f"is {v.data!r}"
-    return f"{name} = {_formula(v, names)} {what} at {_inputs(v, names)}"
+    return f"{name} = {formula(v, names)} {what} at {_inputs(v, names)}"
 
 
 def _finite_inputs(v: Value) -> bool:
@@ -220,19 +226,34 @@ def _unused_name(name: str, taken: dict[str, Value]) -> str:
     return name
 
 
-def _write_svg(root: Value, path: str) -> None:
+def _write_svg(root: Value, path: str, **kw: Any) -> None:
     """Draw ``root`` into ``path`` (checked by ``_check_output``); errors name ``path``."""
     from .viz import GraphvizNotFound, render_svg  # imported late: graphviz costs start-up time
 
     try:
-        svg = render_svg(root)
+        svg = render_svg(root, **kw)
     except GraphvizNotFound as e:
         raise CliError(str(e)) from None
+    _write_out(path, svg)
+
+
+def _write_html(root: Value, path: str) -> None:
+    """Write the step-by-step player of ``root`` into ``path``, as ``_write_svg`` does."""
+    from .viz import GraphvizNotFound, player
+
+    try:
+        page = player(root).html
+    except GraphvizNotFound as e:
+        raise CliError(str(e)) from None
+    _write_out(path, page)
+
+
+def _write_out(path: str, text: str) -> None:
     if _is_stdout(path):  # after what was printed before, not over it
-        sys.stdout.write(svg)
+        sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        _write_text(path, svg)
+        _write_text(path, text)
 
 
 def _write_text(path: str, text: str) -> None:
@@ -245,13 +266,14 @@ def _write_text(path: str, text: str) -> None:
         raise CliError(f"cannot write {path!r}: {_reason(e)}") from None
 
 
-def _check_drawable(root: Value) -> None:
-    from .viz import MAX_NODES
+def _check_drawable(root: Value, option: str = "--svg") -> None:
+    from .viz import MAX_NODES, _check_size
 
-    for count, _ in enumerate(walk(root), 1):  # stops counting at the limit
-        if count > MAX_NODES:
-            raise CliError(f"the graph has more than {MAX_NODES} values, too many to draw "
-                           "readably; leave out --svg")
+    try:
+        _check_size(root, MAX_NODES)
+    except ValueError:
+        raise CliError(f"the graph has more than {MAX_NODES} values (or too many edges), too "
+                       f"many to draw readably; leave out {option}") from None
 
 
 def _reason(e: OSError) -> str:
@@ -307,22 +329,6 @@ def _check_output(path: str) -> None:
 # --- demo
 
 
-def _formula(v: Value, names: dict[Value, str]) -> str:
-    """How ``v`` was computed, in its inputs' names: "sigmoid(net_h1)", "w1·i1 + w2·i2 + b1"."""
-    op, c = v._op, v._arg
-    args = [names[p] for p in v.parents]
-    if op.name == "dot" and len(args) % 2 == 1:  # weights, then inputs, then the bias
-        n = len(args) // 2
-        return " + ".join([f"{w}·{x}" for w, x in zip(args[:n], args[n:2 * n])] + args[2 * n:])
-    if op.name == "sum":
-        return " + ".join(args + ([fmt(c)] if c else []))
-    if op.symbol and len(args) == 1:
-        return op.symbol.format(x=args[0], c=fmt(c) if isinstance(c, float) else "")
-    if len(args) == 2:
-        return f"{args[0]} {op.name} {args[1]}"
-    return f"{op.name}({', '.join(args)})"
-
-
 def _demo(args: argparse.Namespace) -> None:
     from . import example
     from .viz import GraphvizNotFound, render_svg
@@ -334,7 +340,7 @@ def _demo(args: argparse.Namespace) -> None:
     drawn = example.loss(example.network())
     drawn.backward()
     try:
-        drawing: str | None = render_svg(drawn)
+        drawing: str | None = render_svg(drawn, rankdir="TB")  # reads down the page
     except GraphvizNotFound as e:
         if args.svg is not None:
             raise CliError(str(e)) from None
@@ -342,6 +348,10 @@ def _demo(args: argparse.Namespace) -> None:
     to_stdout = drawing is not None and _is_stdout(svg)
     if drawing is not None and not to_stdout:
         _check_output(svg)
+    if args.html is not None:
+        if drawing is None:
+            raise CliError(str(missing))
+        _check_output(args.html)
     # With the drawing on standard output, the text goes to stderr (as for grad).
     with contextlib.redirect_stdout(sys.stderr) if to_stdout else contextlib.nullcontext():
         _demo_text(args)
@@ -353,6 +363,10 @@ def _demo(args: argparse.Namespace) -> None:
     else:
         _write_text(svg, drawing)
         print(f"\ngraph with values and gradients written to {svg}")
+    if args.html is not None:
+        _write_html(example.loss(example.network()), args.html)
+        if not _is_stdout(args.html):
+            print(f"step-by-step player written to {args.html} (open it in a browser)")
 
 
 def _demo_text(args: argparse.Namespace) -> None:
@@ -374,7 +388,7 @@ def _demo_text(args: argparse.Namespace) -> None:
     width = max(len(name) for name in names.values())
     for v, name in names.items():
         if v.parents:  # 9 decimals, as the documents print them (1.105905967, not 1.10590597)
-            print(f"  {name:<{width}} = {fmt(v.data, 10):<12} {_formula(v, names)}")
+            print(f"  {name:<{width}} = {fmt(v.data, 10):<12} {formula(v, names)}")
 
     print("\nBackward pass, one chain-rule step per edge (∂E/∂x gathers every path to x):")
     for step in backward_steps(total):
@@ -658,6 +672,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     grad.add_argument("--svg", metavar="FILE",
                       help="write the graph with values and gradients (/dev/stdout: the "
                            "drawing alone on stdout, the numbers on stderr)")
+    grad.add_argument("--html", metavar="FILE",
+                      help="write a web page that steps through the forward and backward pass")
 
     demo = sub.add_parser(
         "demo", help="the worked 2-2-2 example, backpropagation step by step",
@@ -666,6 +682,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
                     "graph drawn as SVG (needs Graphviz).")
     demo.add_argument("--svg", metavar="FILE",
                       help=f"where to write the graph (default: {DEMO_SVG})")
+    demo.add_argument("--html", metavar="FILE",
+                      help="also write a web page that steps through both passes")
     demo.add_argument("--epochs", type=_positive_int, default=1, metavar="N",
                       help="keep training to N steps in all and print E (default: 1)")
 
@@ -727,7 +745,8 @@ def _suggest_dash_dash(parser: argparse.ArgumentParser, rest: list[str], error: 
     if args is None or not all("=" in arg for arg in args.assignments):  # nothing sure
         example = [PROG, "grad", "--", expr, "NAME=VALUE", "..."]
     else:
-        options = (["--steps"] if args.steps else []) + (["--svg", args.svg] if args.svg else [])
+        options = ((["--steps"] if args.steps else []) + (["--svg", args.svg] if args.svg else [])
+                   + (["--html", args.html] if args.html else []))
         example = [PROG, "grad", *options, "--", expr, *args.assignments]
     raise CliError(f"{error.message}; an EXPR starting with '-' goes after '--' "
                    f"(options before it): {shlex.join(example)}") from None

@@ -2,9 +2,9 @@
 
 Two inputs, two sigmoid hidden neurons, two sigmoid outputs, the quadratic
 cost E = ½·Σ(target − out)², learning rate 0.5; the weights are trained and
-the two biases are not. Every node is labelled as the documents name it:
-``i1 i2``, ``w1 … w8``, ``b1 b2``, ``net_h1 out_h1 … net_o2 out_o2``,
-``E_o1 E_o2`` and ``E``.
+the two biases (one per layer, shared by its neurons) are not. Every node is
+labelled as the documents name it: ``i1 i2``, ``w1 … w8``, ``b1 b2``,
+``net_h1 out_h1 … net_o2 out_o2``, ``E_o1 E_o2`` and ``E``.
 
 The documents' code multiplies element-wise where the output-layer update
 needs an outer product (∂E/∂w_jk = δ_j · out_h_k), so it prints
@@ -50,19 +50,26 @@ SEED_CODE_W2_W3 = (0.19975043, 0.24956268)
 def network() -> MLP:
     """The 2-2-2 sigmoid network with the documents' starting weights and names.
 
-    The documents give each layer one bias shared by its neurons; here each
-    neuron has its own, both starting at that value. Since the biases are
-    never trained, every number is the same.
+    As in the documents, each layer has ONE bias, shared by its neurons: both
+    hidden neurons hold the same ``Value`` b1, both outputs the same b2. Its
+    gradient gathers one share from each neuron it feeds, so ∂E/∂b1 is the
+    sum of ∂E/∂net_h1 and ∂E/∂net_h2 (the biases are never trained).
+
+    >>> net = network()
+    >>> net.layers[0].neurons[0].b is net.layers[0].neurons[1].b
+    True
     """
     net = MLP(2, [2, 2], activation="sigmoid", output_activation="sigmoid")
     k = 1
     for layer, ws, b, bias_name in ((net.layers[0], HIDDEN_WEIGHTS, HIDDEN_BIAS, "b1"),
                                     (net.layers[1], OUTPUT_WEIGHTS, OUTPUT_BIAS, "b2")):
+        shared = layer.neurons[0].b
+        shared.data, shared.label = b, bias_name
         for neuron, row in zip(layer.neurons, ws):
             for w, x in zip(neuron.w, row):
                 w.data, w.label = x, f"w{k}"
                 k += 1
-            neuron.b.data, neuron.b.label = b, bias_name
+            neuron.b = shared
     return net
 
 

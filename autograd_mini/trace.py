@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from .engine import Value, _backward_order, _real
 
-__all__ = ["Step", "backward_steps", "fmt", "node_names"]
+__all__ = ["Step", "backward_steps", "fmt", "formula", "node_names"]
 
 
 def fmt(x: float, digits: int = 9) -> str:
@@ -77,6 +77,28 @@ def node_names(root: Value) -> dict[Value, str]:
             unlabeled += 1
         names[v] = f"v{unlabeled}"
     return names
+
+
+def formula(v: Value, names: dict[Value, str]) -> str:
+    """How ``v`` was computed, in its inputs' names: "sigmoid(net_h1)", "w1·i1 + w2·i2 + b1".
+
+    >>> x = Value(3.0, label="x")
+    >>> y = (x * 2).exp()
+    >>> [formula(v, node_names(y)) for v in (y.parents[0], y)]
+    ['x * 2', 'exp(v1)']
+    """
+    op, c = v._op, v._arg
+    args = [names[p] for p in v.parents]
+    if op.name == "dot" and len(args) % 2 == 1:  # weights, then inputs, then the bias
+        n = len(args) // 2
+        return " + ".join([f"{w}·{x}" for w, x in zip(args[:n], args[n:2 * n])] + args[2 * n:])
+    if op.name == "sum":
+        return " + ".join(args + ([fmt(c)] if c else []))
+    if op.symbol and len(args) == 1:
+        return op.symbol.format(x=args[0], c=fmt(c) if isinstance(c, float) else "")
+    if len(args) == 2:
+        return f"{args[0]} {op.name} {args[1]}"
+    return f"{op.name}({', '.join(args)})"
 
 
 @dataclass(frozen=True)

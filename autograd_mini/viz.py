@@ -28,9 +28,11 @@ from .engine import Value, walk
 from .files import write_atomic
 from .trace import Step, fmt, node_names
 
-__all__ = ["GraphvizNotFound", "draw_dot", "render_svg"]
+__all__ = ["GraphvizNotFound", "Player", "draw_dot", "player", "render_svg"]
 
 MAX_NODES = 500  # beyond this a drawing is unreadable and its SVG tens of megabytes
+EDGES_PER_NODE = 4  # a drawing may have this many edges per allowed node: sum([x] * 10**5)
+#                     is two values, and a drawing of megabytes
 
 LEAF_FILL = "#e8f0fe"
 GROUP_FILL = "#fff4d6"
@@ -103,15 +105,29 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True,
     n1_op -> n1
     n0 -> n1_op
     """
+    return _draw(root, rankdir, show_grad, highlight, collapse, model, max_nodes)
+
+
+def _draw(root: Value, rankdir: str = "LR", show_grad: bool = True,
+          highlight: Value | Step | None = None, collapse: str | None = None,
+          model: object = None, max_nodes: int = MAX_NODES, svg_ids: str | None = None,
+          caller: str = "draw_dot") -> graphviz.Digraph:
+    """``draw_dot``; with ``svg_ids`` a prefix, every node and edge also gets an SVG id.
+
+    The ids, for a page's script to find them: ``{svg_ids}n3`` for a value's
+    record, ``{svg_ids}n3_op`` for its operation, ``{svg_ids}n3_op_in0`` for the
+    edge from its first input into the operation, ``{svg_ids}n3_op_out`` for the
+    operation's edge into the record.
+    """
     if not isinstance(root, Value):
-        raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__}")
+        raise TypeError(f"{caller}: root must be a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_dot: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     if collapse is None and model is not None:
         raise ValueError("draw_dot: model= is only used to collapse the graph; "
                          "pass collapse='neuron' or collapse='layer' with it")
     if collapse is None:
-        _check_size(root, max_nodes)
+        _check_size(root, max_nodes, caller)
         groups: dict[Value, _Group] = {}
     else:
         groups = _model_groups(root, collapse, model)
@@ -131,21 +147,28 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True,
     marked, marked_edge, edge_label = _highlight_targets(highlight, names)
     marked_ids = {where(v) for v in marked}
 
-    g = _Digraph(graph_attr={"rankdir": rankdir},
+    # Top to bottom, a row holds many boxes side by side: packed closer, the
+    # drawing stays narrow enough to read in a page column.
+    spacing = {"nodesep": "0.15"} if rankdir in ("TB", "BT") else {}
+    g = _Digraph(graph_attr={"rankdir": rankdir, **spacing},
                  node_attr={"fontname": "Helvetica", "fontsize": "11"},
                  edge_attr={"color": "#555555", "fontname": "Helvetica", "fontsize": "10"})
+
+    def tag(name: str) -> dict[str, str]:
+        return {} if svg_ids is None else {"id": svg_ids + name}
 
     def record(node_id: str, fields: list[str], fill: str) -> None:
         style = {"color": HIGHLIGHT, "penwidth": "2.5"} if node_id in marked_ids else {}
         g.node(node_id, label="{" + " | ".join(map(_escape, fields)) + "}", shape="record",
-               style="filled", fillcolor=HIGHLIGHT_FILL if style else fill, **style)
+               style="filled", fillcolor=HIGHLIGHT_FILL if style else fill, **style,
+               **tag(node_id))
 
-    def edge(src: str, dst: str, hot: bool) -> None:
+    def edge(src: str, dst: str, hot: bool, name: str = "") -> None:
         if hot:
             g.edge(src, dst, color=HIGHLIGHT, penwidth="2.5", label=edge_label,
-                   fontcolor=HIGHLIGHT)
+                   fontcolor=HIGHLIGHT, **tag(name))
         else:
-            g.edge(src, dst)
+            g.edge(src, dst, **(tag(name) if name else {}))
 
     for v, name in names.items():
         if v in groups:
@@ -157,11 +180,12 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True,
         if v.parents:
             op_id = ids[v] + "_op"
             hot_op = marked_edge is not None and marked_edge[0] is v
-            g.node(op_id, label=_op_text(v), shape="ellipse", fontsize="10",
-                   height="0.3", **({"color": HIGHLIGHT, "penwidth": "2.5"} if hot_op else {}))
-            g.edge(op_id, ids[v])
+            g.node(op_id, label=_plain(_op_text(v)), shape="ellipse", fontsize="10",
+                   height="0.3", **({"color": HIGHLIGHT, "penwidth": "2.5"} if hot_op else {}),
+                   **tag(op_id))
+            g.edge(op_id, ids[v], **tag(op_id + "_out"))
             for position, p in enumerate(v.parents):
-                edge(where(p), op_id, (v, position) == marked_edge)
+                edge(where(p), op_id, (v, position) == marked_edge, f"{op_id}_in{position}")
 
     # Collapsed parts: one node per neuron or layer, one edge per pair of drawn nodes.
     seen_edges: dict[tuple[str, str], bool] = {}
@@ -172,6 +196,12 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True,
                 seen_edges[pair] = seen_edges.get(pair, False) or (v, position) == marked_edge
     for key in keys:
         record(group_ids[key], _group_fields(key, show_grad), GROUP_FILL)
+    # A layer's neurons in the model's order (Graphviz would reorder them to cross
+    # fewer edges): each node's edges out are kept in the order they are given.
+    if keys:
+        g.graph_attr["ordering"] = "out"
+        rank = {group_ids[key]: key.rank for key in keys}
+        seen_edges = dict(sorted(seen_edges.items(), key=lambda e: rank.get(e[0][1], -1)))
     for (src, dst), hot in seen_edges.items():
         edge(src, dst, hot)
     return g
@@ -210,9 +240,21 @@ def _write_atomic(path: str, text: str) -> None:
 
 def _escape(text: str) -> str:
     """Text for a record field: these characters would otherwise split the record."""
+    text = _plain(text)
     for ch in "\\{}|<>":
         text = text.replace(ch, "\\" + ch)
     return text
+
+
+def _plain(text: str) -> str:
+    """Text that Graphviz shows as it is.
+
+    Graphviz reads "&amp;" as an entity (so "&" is written as one), and a NUL
+    or another control character in a label makes ``dot`` fail: those are
+    shown escaped, as Python writes them ("\\x00", "\\n").
+    """
+    text = text.replace("&", "&amp;")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _op_text(v: Value) -> str:
@@ -226,13 +268,29 @@ def _op_text(v: Value) -> str:
     return text[2:] if text.startswith("x ") else text  # "x * 2" reads as "* 2"
 
 
-def _check_size(root: Value, max_nodes: int) -> None:
-    for count, _ in enumerate(walk(root), 1):  # stops counting at the limit
+def _check_size(root: Value, max_nodes: int, caller: str = "draw_dot") -> None:
+    """Refuse a graph of more than ``max_nodes`` values or ``EDGES_PER_NODE`` × as many edges.
+
+    Counting stops at the limit, so a huge graph is refused as fast as a small one.
+    """
+    if caller == "player":
+        advice = ("a player shows every edge, so play a smaller graph (to see a network's "
+                  "structure, draw it with draw_dot(root, collapse='neuron', model=your MLP)), "
+                  "or raise max_nodes")
+    else:
+        advice = ("for a network pass collapse='neuron' or collapse='layer' with model=your "
+                  "MLP, or raise max_nodes")
+    max_edges = EDGES_PER_NODE * max_nodes
+    edges = 0
+    for count, v in enumerate(walk(root), 1):
+        edges += len(v.parents)
         if count > max_nodes:
-            raise ValueError(
-                f"draw_dot: the graph has more than max_nodes={max_nodes} values, too many to "
-                "draw readably; for a network pass collapse='neuron' or collapse='layer' "
-                "with model=your MLP, or raise max_nodes")
+            raise ValueError(f"{caller}: the graph has more than max_nodes={max_nodes} values, "
+                             f"too many to draw readably; {advice}")
+        if edges > max_edges:
+            raise ValueError(f"{caller}: the graph has more than {max_edges} edges "
+                             f"({EDGES_PER_NODE} × max_nodes={max_nodes}), too many to draw "
+                             f"readably; {advice}")
 
 
 def _highlight_targets(highlight: Value | Step | None, names: dict[Value, str]
@@ -261,8 +319,10 @@ ACTIVATIONS = ("tanh", "sigmoid", "relu")  # the nodes a neuron may put above it
 class _Group:
     """One drawn node standing for a neuron or a layer of a model."""
 
-    def __init__(self, rank: int, title: str, activation: str, params: list[Value]) -> None:
+    def __init__(self, rank: int, title: str, activation: str, params: list[Value],
+                 layer: int = 0) -> None:
         self.rank = rank  # its place in the model: layer by layer, neuron by neuron
+        self.layer = layer  # 1 for the first layer
         self.title = title
         self.activation = activation
         self.params = params
@@ -284,16 +344,21 @@ def _model_groups(root: Value, collapse: str, model: object) -> dict[Value, _Gro
         raise TypeError(f"draw_dot: collapse={collapse!r} needs model= the MLP the graph was "
                         f"built with, got {got}")
     owner: dict[Value, tuple[_Group, str]] = {}  # parameter -> its group, its activation
+    shared: set[Value] = set()
     for li, layer in enumerate(layers, 1):
         neurons = layer.neurons
         acts = [_activation(n) for n in neurons]
         group = _Group(len(owner), f"layer {li}", f"{len(neurons)} × {acts[0]}",
-                       [p for n in neurons for p in (*n.w, n.b)])
+                       [p for n in neurons for p in (*n.w, n.b)], li)
         for ni, (neuron, act) in enumerate(zip(neurons, acts), 1):
             if collapse == "neuron":
-                group = _Group(len(owner), f"L{li} N{ni}", act, [*neuron.w, neuron.b])
+                group = _Group(len(owner), f"L{li} N{ni}", act, [*neuron.w, neuron.b], li)
             for p in (*neuron.w, neuron.b):
+                if p in owner and owner[p][0] is not group:
+                    shared.add(p)
                 owner[p] = (group, act)
+    for p in shared:  # one Value in two groups (a bias shared by a layer): drawn on its own
+        del owner[p]
     groups: dict[Value, _Group] = {}
     dots: dict[Value, str] = {}  # a neuron's dot node -> the activation expected above it
     nodes = list(walk(root))
@@ -336,3 +401,8 @@ def _group_fields(group: _Group, show_grad: bool) -> list[str]:
         norm = math.sqrt(sum(p.grad * p.grad for p in group.params))
         fields.append(f"‖∇params‖ {fmt(norm, 4)}")
     return fields
+
+
+# The step-by-step player draws with this module; it is offered here too, as
+# viz.player, beside the other ways of showing a graph.
+from .player import Player, player  # noqa: E402

@@ -56,3 +56,6 @@ html_css_files = ["site.css"]
 html_show_sourcelink = False
 html_copy_source = False
 html_theme_options = {"navigation_with_keys": True}
+# Search works from files, but a result's summary is fetched from its page,
+# which a browser refuses for file:// pages: the results are listed without it.
+html_show_search_summary = False

@@ -326,6 +326,14 @@ def test_api_page_renders(site: Path, page) -> None:
     assert page.errors == [] and page.requests == []
 
 
+def test_search_works_from_files(site: Path, page) -> None:
+    page.goto((site / "search.html").as_uri() + "?q=gradcheck")
+    results = page.locator("#search-results li")
+    results.first.wait_for(timeout=20000)
+    assert "autograd_mini.gradcheck" in page.locator("#search-results").inner_text()
+    assert page.errors == [] and page.requests == []
+
+
 def test_formulas_are_typeset_offline(site: Path, page) -> None:
     page.goto((site / "tour.html").as_uri())
     page.wait_for_function("document.querySelectorAll('mjx-container svg').length > 5",

@@ -30,6 +30,7 @@ from autograd_mini.engine import Value, walk
 from autograd_mini.losses import cross_entropy, hinge, quadratic
 from autograd_mini.nn import MLP
 from autograd_mini.optim import SGD, Adam
+from autograd_mini.trace import backward_steps
 
 
 def sigmoid(z: float) -> float:
@@ -440,3 +441,19 @@ def test_the_worked_example_evaluates_under_no_grad() -> None:
         E = example.loss(example.network())
     assert E.parents == () and E.label == "E"
     assert abs(E.data - 0.298371108760003) <= 1e-15
+
+
+def test_each_layer_shares_one_bias_whose_gradient_sums_both_neurons() -> None:
+    """The documents give each layer one bias (b1, b2); both its neurons use that one Value."""
+    E = example.loss(example.network())
+    steps = list(backward_steps(E))
+    n = labelled(E)
+    biases = [v for v in walk(E) if v.label in ("b1", "b2")]
+    assert sorted(b.label for b in biases) == ["b1", "b2"]  # one node each, not two
+    for bias, layer in (("b1", "h"), ("b2", "o")):
+        shares = [s.contribution for s in steps if s.parent is n[bias]]
+        nets = [n[f"net_{layer}1"].grad, n[f"net_{layer}2"].grad]
+        assert sorted(shares) == sorted(nets)  # one share through each neuron, ∂net/∂b = 1
+        assert n[bias].grad == nets[0] + nets[1]
+    # δ_o1 + δ_o2, the documents' two printed deltas: 0.13849856 − 0.03809824
+    assert abs(n["b2"].grad - (0.13849856 - 0.03809824)) < 1e-8

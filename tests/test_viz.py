@@ -403,3 +403,76 @@ def test_a_model_without_collapse_is_refused_not_ignored() -> None:
     net = MLP(2, [2, 1], seed=0)
     with pytest.raises(ValueError, match="model= is only used to collapse the graph"):
         draw_dot(net([1.0, 2.0]), model=net)
+
+
+# --- what a label holds is what the drawing shows
+
+
+def test_control_characters_and_entities_in_labels_are_shown_as_written():
+    x = Value(1.0, label="a\x00b\n&amp; <c> \"q\" \x7f")
+    y = x * 2
+    y.label = "y&z"
+    drawing = Drawing(render_svg(y))  # no error from dot
+    texts = [ts[0] for name, ts in drawing.texts.items() if not name.endswith("_op")]
+    assert sorted(texts) == ["a\\x00b\\n&amp; <c> \"q\" \\x7f", "y&z"]
+
+
+def test_max_nodes_bounds_the_edges_too():
+    x = Value(1.0, label="x")
+    many = vsum([x] * 200_000)  # two values, 200,000 edges
+    with pytest.raises(ValueError, match=r"more than 2000 edges \(4 × max_nodes=500\)"):
+        draw_dot(many)
+    with pytest.raises(ValueError, match="more than 2000 edges"):
+        render_svg(many)
+    assert draw_dot(vsum([x] * 40), max_nodes=10).source.count(" -> ") == 41
+
+
+def _neuron_order(svg: str, across: str) -> dict[str, list[int]]:
+    """Per layer, its neurons in the order drawn (top to bottom or left to right)."""
+    drawing = Drawing(svg)
+    order: dict[str, list[tuple[float, int]]] = {}
+    for g in drawing.nodes.values():
+        for t in g.iter(f"{SVG}text"):
+            if t.text and t.text.startswith("L") and " N" in t.text:
+                layer, neuron = t.text.split(" · ")[0].split()
+                order.setdefault(layer, []).append((float(t.get(across)), int(neuron[1:])))
+    return {layer: [n for _, n in sorted(found)] for layer, found in order.items()}
+
+
+@pytest.mark.parametrize("rankdir, across", [("LR", "y"), ("TB", "x")])
+def test_collapsed_neurons_keep_the_models_order(rankdir: str, across: str):
+    net = MLP(2, [4, 4, 1], activation="tanh", seed=3)
+    pred = net([Value(0.1, label="x1"), Value(-0.2, label="x2")])
+    loss = mse([pred], [1.0])
+    loss.backward()
+    order = _neuron_order(render_svg(loss, collapse="neuron", model=net, rankdir=rankdir),
+                          across)
+    assert order == {"L1": [1, 2, 3, 4], "L2": [1, 2, 3, 4], "L3": [1]}
+
+
+def test_a_bias_shared_by_a_layer_is_drawn_once_on_its_own():
+    from autograd_mini import example
+
+    net = example.network()
+    loss = example.loss(net)
+    loss.backward()
+    drawing = Drawing(render_svg(loss))
+    names = [ts[0] for name, ts in drawing.texts.items() if not name.endswith("_op")]
+    assert names.count("b1") == 1 and names.count("b2") == 1
+    collapsed = Drawing(render_svg(loss, collapse="neuron", model=net))
+    titles = groups_of(collapsed)
+    b1 = collapsed.node_with_text("b1")
+    into = [t.split("->")[1] for t in collapsed.edge_titles() if t.split("->")[0] == b1]
+    assert sorted(titles[g] for g in into) == ["L1 N1 · sigmoid", "L1 N2 · sigmoid"]
+
+
+def test_the_readme_graph_reads_at_900_px():
+    """docs/worked-example.svg, scaled to a 900 px column, keeps its text at least 11 px tall."""
+    root = ET.parse(os.path.join(os.path.dirname(__file__), "..", "docs",
+                                 "worked-example.svg")).getroot()
+    width_px = float(root.get("width").removesuffix("pt")) * 4 / 3
+    scale = min(1.0, 900 / width_px)
+    sizes = {float(t.get("font-size")) for t in root.iter(f"{SVG}text")}
+    assert min(sizes) * 4 / 3 * scale >= 11, f"{width_px:.0f} px wide: text too small at 900 px"
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert texts.count("b1") == 1 and texts.count("b2") == 1  # one shared bias per layer

@@ -157,7 +157,7 @@ API_MARKER = "<!-- the public modules -->"
 # and be documented. Names of later work are required once their module has them.
 CONTRACT: dict[str, list[str]] = {
     "autograd_mini": ["Value", "grad", "no_grad", "gradcheck", "gradgradcheck",
-                      "numerical_grad", "sum", "dot", "GradcheckError"],
+                      "numerical_grad", "sum", "dot", "GradcheckError", "compile", "Compiled"],
     "autograd_mini.nn": ["Module", "Neuron", "Layer", "MLP"],
     "autograd_mini.losses": ["mse", "quadratic", "binary_cross_entropy", "cross_entropy",
                              "hinge"],
@@ -168,7 +168,7 @@ CONTRACT: dict[str, list[str]] = {
 }
 # (Their docstrings are checked as they land; an example is not yet required.)
 LATER: dict[str, list[str]] = {
-    "autograd_mini": ["primitive", "check_graph", "compile", "Compiled"],
+    "autograd_mini": ["primitive", "check_graph"],
     "autograd_mini.viz": ["player"],
     "autograd_mini.player": ["Player", "player"],
     "autograd_mini.functions": ["exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs",
