@@ -21,11 +21,14 @@ import os
 import random
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import arguments
+from . import arguments, bridge
 from .engine import Value, dot
 from .files import write_atomic
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
@@ -517,6 +520,23 @@ class MLP(Module):
             return None
         return (key for i in range(len(sizes) - 1)
                 for key in _layer_keys(sizes[i], sizes[i + 1], f"layers.{i}."))
+
+    def to_torch(self) -> torch.nn.Sequential:
+        """The same network in PyTorch: float64 ``Linear`` + activation modules, same weights.
+
+        Needs ``torch`` (``pip install 'autograd_mini[torch]'``); the mapping is
+        described in ``autograd_mini/bridge.py``.
+        """
+        return bridge.to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module: torch.nn.Module) -> MLP:
+        """An MLP with the weights of a ``torch.nn.Sequential`` like ``to_torch`` makes.
+
+        A layer it cannot represent (a conv layer, a Linear without bias, another
+        activation, sizes that do not chain) is a ValueError naming the layer.
+        """
+        return bridge.from_torch(module, cls)
 
     def __repr__(self) -> str:
         sizes = [len(self.layers[0].neurons[0].w), *(len(la.neurons) for la in self.layers)]
