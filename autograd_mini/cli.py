@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO
 
 from . import __version__
-from .engine import Value, no_grad
+from .compile import Compiled, compile
+from .engine import Value, no_grad, walk
 from .engine import sum as vsum
 from .expr import FUNCTIONS, ExprError, check_name, parse
 from .files import check_target, write_atomic
@@ -534,8 +535,14 @@ class _Trained:
 
 
 def _fit(task: _Task, epochs: int, lr: float, seed: int, hidden: Sequence[int],
-         on_epoch: Callable[[int, float], None]) -> _Trained:
-    """Full-batch training; raises CliError when the loss stops being finite."""
+         on_epoch: Callable[[int, float], None], compiled: bool = True) -> _Trained:
+    """Full-batch training; raises CliError when the loss stops being finite.
+
+    ``compiled``: the loss graph is built and compiled once (the data are fixed,
+    so it is the same graph every epoch) and each epoch runs that program,
+    unless compiling cannot pay for itself: a few epochs, or a graph so big
+    that compiling it would take longer than the epochs it speeds up.
+    """
     from .nn import MLP
     from .optim import SGD, Adam
 
@@ -560,18 +567,45 @@ def _fit(task: _Task, epochs: int, lr: float, seed: int, hidden: Sequence[int],
                            "try a smaller --lr")
         return total
 
+    step = None
+    if compiled and epochs >= _COMPILE_FROM_EPOCHS:
+        first = loss_of("at epoch 1")
+        if sum(len(v.parents) for v in walk(first)) <= _COMPILE_UP_TO_EDGES:
+            step = compile(first, params)
     for epoch in range(1, epochs + 1):
-        loss = loss_of(f"at epoch {epoch}")
-        if epoch > 1:  # the loss after the previous epoch's update
-            on_epoch(epoch - 1, loss.data)
         optimizer.zero_grad()
-        loss.backward()
+        if step is None:
+            loss = loss_of(f"at epoch {epoch}")
+            value = loss.data
+            loss.backward()
+        else:
+            value = _compiled_step(step, f"at epoch {epoch}")
+        if epoch > 1:  # the loss after the previous epoch's update
+            on_epoch(epoch - 1, value)
         optimizer.step()
     with no_grad():
         final = loss_of("after the last epoch").data
         on_epoch(epochs, final)
         correct = sum(task.predict(model(x)) == t for x, t in zip(points, labels))
     return _Trained(model, final, correct, len(points))
+
+
+# Compiling the moons graph (70,000 edges) costs as much as some tens of the
+# epochs it speeds up (benchmarks/bench.py): short runs are not compiled, nor
+# graphs much bigger than that.
+_COMPILE_FROM_EPOCHS = 10
+_COMPILE_UP_TO_EDGES = 1_000_000
+
+
+def _compiled_step(step: Compiled, when: str) -> float:
+    """One compiled forward and backward, failing as the uncompiled loop does."""
+    try:
+        value = step.backward()
+    except (ArithmeticError, ValueError) as e:
+        raise CliError(f"training diverged {when} ({e}); try a smaller --lr") from None
+    if not math.isfinite(value):
+        raise CliError(f"training diverged {when}: the loss is {value!r}; try a smaller --lr")
+    return value
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -583,7 +617,7 @@ def _train(args: argparse.Namespace) -> None:
     progress = _Progress(epochs, sys.stderr)
     try:
         result = _fit(task, epochs, args.lr or task.lr, args.seed, args.hidden or task.hidden,
-                      progress.update)
+                      progress.update, compiled=not args.no_compile)
     finally:
         progress.close()
     if args.save is not None:  # before printing: a failure prints nothing but the error
@@ -703,6 +737,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     train.add_argument("--hidden", type=_layer_sizes, metavar="SIZES",
                        help="hidden layer sizes, e.g. 16,16 (default: per data set)")
     train.add_argument("--save", metavar="FILE", help="save the trained model as JSON")
+    train.add_argument("--no-compile", action="store_true",
+                       help="build the graph every epoch instead of compiling it once "
+                            "(the same losses, slower)")
 
     return top, {"grad": grad, "demo": demo, "train": train}
 

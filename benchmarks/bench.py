@@ -11,8 +11,10 @@ Four measurements, in one process:
 
 1. Training step: two moons (100 points), MLP 2-16-16-1 (ReLU hidden, linear
    output), averaged hinge loss + 1e-4·Σp², one SGD step. micrograd, autograd_mini
-   through its public API, and a hand-written pass over plain floats
-   (``handwritten.py``), all from the same starting weights, checked to agree.
+   through its public API, the same step compiled once (``autograd_mini.compile``)
+   and a hand-written pass over plain floats (``handwritten.py``), all from the
+   same starting weights, checked to agree. Beside it: how long compiling that
+   graph takes, and after how many steps compiling has paid for itself.
 2. Deep graph: a chain of 10^6 nodes, y ← y·a then y ← y + b, built and
    backpropagated; µs per node for each phase.
 3. Memory: bytes per node of that chain (tracemalloc), on 10^5 nodes.
@@ -67,7 +69,9 @@ LR = 0.1
 # Deep graph: the chain's leaves. a^(n/2) stays near 1, so nothing overflows.
 CHAIN_A, CHAIN_B = 1.0000001, 1e-7
 
-TARGETS = {"vs_micrograd": 25.0, "vs_handwritten": 3.0, "bytes_per_node": 200.0}
+TARGETS = {"vs_micrograd": 25.0, "vs_handwritten": 3.0, "bytes_per_node": 200.0,
+           "compiled_vs_micrograd": 150.0, "compiled_vs_handwritten": 0.7,
+           "compile_seconds": 1.5}
 
 
 # --- data and weights --------------------------------------------------------
@@ -149,6 +153,32 @@ class Ours(Contender):
         loss.backward()
         self.opt.step()
         return loss.data
+
+    def weights(self) -> list:
+        return get_weights(self.model)
+
+
+class Compiled(Contender):
+    """The same step compiled once: forward and backward as straight-line Python."""
+
+    name = "compiled"
+
+    def __init__(self, start: list, xs: list, ys: list) -> None:
+        super().__init__(start, xs, ys)
+        self.model = ours_model()
+        set_weights(self.model, start)
+        params = self.model.parameters()
+        self.compiled = am.compile(ours_loss(self.model, xs, ys), params)
+        self.opt = optim.SGD(params, lr=LR)
+
+    def reset(self) -> None:
+        set_weights(self.model, self.start)
+
+    def step(self) -> float:
+        self.opt.zero_grad()
+        loss = self.compiled.backward()
+        self.opt.step()
+        return loss
 
     def weights(self) -> list:
         return get_weights(self.model)
@@ -257,7 +287,7 @@ def interleaved(tasks: list[tuple], rounds: int) -> dict[str, list[float]]:
 def training(rounds: int, quick: bool) -> dict:
     xs, ys = moons_data()
     start = get_weights(ours_model())
-    kinds = [Ours, Handwritten] + ([Micrograd] if MICROGRAD else [])
+    kinds = [Ours, Compiled, Handwritten] + ([Micrograd] if MICROGRAD else [])
     contenders = [kind(start, xs, ys) for kind in kinds]
     active = check_same_work(contenders)  # also the warm-up
     tasks = [
@@ -271,7 +301,35 @@ def training(rounds: int, quick: bool) -> dict:
     ours, hand = out["autograd_mini"]["median"], out["hand-written"]["median"]
     out["ours_over_handwritten"] = ours / hand
     out["micrograd_over_ours"] = out["micrograd"]["median"] / ours if MICROGRAD else None
+    fast = out["compiled"]["median"]
+    out["compiled_over_handwritten"] = fast / hand
+    out["micrograd_over_compiled"] = out["micrograd"]["median"] / fast if MICROGRAD else None
+    out["ours_over_compiled"] = ours / fast
+    out["compile"] = compile_time(1 if quick else rounds, xs, ys, start)
+    seconds = out["compile"]["median"]
+    # Compiling once (building the graph included) against the steps it saves.
+    saved = ours - fast
+    out["break_even_steps"] = math.ceil(seconds / saved) if saved > 0 else None
     return out
+
+
+def compile_time(rounds: int, xs: list, ys: list, start: list) -> dict:
+    """Seconds to build the moons step's graph and compile it, and its size."""
+    samples, nodes = [], 0
+    for _ in range(rounds):
+        model = ours_model()
+        set_weights(model, start)
+
+        def build_and_compile(model: nn.MLP = model) -> am.Compiled:
+            return am.compile(ours_loss(model, xs, ys), model.parameters())
+
+        seconds, compiled = timed(build_and_compile)
+        samples.append(seconds)
+        nodes = len(list(am.engine.walk(ours_loss(model, xs, ys))))
+        lines = compiled.source.count("\n")
+        del compiled
+    return {"median": statistics.median(samples), "samples": samples, "nodes": nodes,
+            "lines": lines}
 
 
 def chain(value: type, n: int) -> tuple:
@@ -382,6 +440,8 @@ def judge(r: dict) -> list[dict]:
     vs_mg = t["micrograd_over_ours"]
     back, build = ours_d["backward_us_per_node"], ours_d["build_us_per_node"]
     n = f"{d['nodes']:,}"
+    vs_mg_c = t["micrograd_over_compiled"]
+    seconds = t["compile"]["median"]
     return [
         {
             "target": f"training step ≥ {TARGETS['vs_micrograd']:g}× faster than micrograd",
@@ -409,6 +469,23 @@ def judge(r: dict) -> list[dict]:
             "met": max(m["autograd_mini"], m["autograd_mini_after_backward"])
             <= TARGETS["bytes_per_node"],
         },
+        {
+            "target": f"compiled step ≥ {TARGETS['compiled_vs_micrograd']:g}× faster "
+                      "than micrograd",
+            "measured": f"{vs_mg_c:.0f}×" if vs_mg_c else "micrograd not installed",
+            "met": None if vs_mg_c is None else vs_mg_c >= TARGETS["compiled_vs_micrograd"],
+        },
+        {
+            "target": f"compiled step ≤ {TARGETS['compiled_vs_handwritten']:g}× the "
+                      "hand-written floor",
+            "measured": f"{t['compiled_over_handwritten']:.2f}×",
+            "met": t["compiled_over_handwritten"] <= TARGETS["compiled_vs_handwritten"],
+        },
+        {
+            "target": f"compiling that step's graph ≤ {TARGETS['compile_seconds']:g} s",
+            "measured": f"{seconds:.2f} s ({t['compile']['nodes']:,} nodes)",
+            "met": seconds <= TARGETS["compile_seconds"],
+        },
     ]
 
 
@@ -429,6 +506,9 @@ def table(r: dict) -> str:
     rows = [
         ("training step (moons, 2-16-16-1)", ms(t["micrograd"]), ms(t["autograd_mini"]),
          ms(t["hand-written"])),
+        ("  compiled once, then per step", "", ms(t["compiled"]), ""),
+        (f"  compiling it ({t['compile']['nodes']:,} nodes)", "",
+         f"{t['compile']['median']:.2f} s", ""),
         (f"chain of {d['nodes']:,}: build per node", us(mg_d, "build_us_per_node"),
          us(d["autograd_mini"], "build_us_per_node"), ""),
         ("  backward per node", us(mg_d, "backward_us_per_node"),
@@ -458,6 +538,9 @@ def table(r: dict) -> str:
         f"micrograd ÷ autograd_mini: {vs_mg:.1f}×" if vs_mg else "micrograd ÷ autograd_mini: -",
         f"autograd_mini ÷ hand-written: {t['ours_over_handwritten']:.2f}×"
         f"  ({t['active_points']} of {N_POINTS} points inside the margin at the start)",
+        f"compiled ÷ hand-written: {t['compiled_over_handwritten']:.2f}×, micrograd ÷ compiled: "
+        + (f"{t['micrograd_over_compiled']:.0f}×" if t["micrograd_over_compiled"] else "-")
+        + f", compiling pays for itself after {t['break_even_steps']} steps",
         f"graph recorded ÷ no_grad(): {inf['recording_over_no_grad']:.2f}×",
         "",
     ]

@@ -143,8 +143,15 @@ def test_quick_run_writes_a_complete_report(tmp_path: Path) -> None:
         assert d["micrograd"]["backward_us_per_node"] is None
         assert m["micrograd"] > 0
 
+    # the compiled step: the same work (checked against the others before timing)
+    assert t["compiled"]["median"] > 0
+    assert t["compiled_over_handwritten"] == pytest.approx(
+        t["compiled"]["median"] / t["hand-written"]["median"])
+    assert t["compile"]["median"] > 0 and t["compile"]["nodes"] > 5000
+    assert t["break_even_steps"] is None or t["break_even_steps"] >= 1
+
     targets = r["targets"]
-    assert len(targets) == 5
+    assert len(targets) == 8
     assert all(v["met"] in (True, False, None) and v["target"] and v["measured"]
                for v in targets)
     assert targets[2]["met"] is True  # the chain works at the default recursion limit

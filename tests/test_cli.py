@@ -888,3 +888,26 @@ def test_train_with_stderr_closed_trains() -> None:
                             timeout=300)
     assert result.returncode == 0
     assert result.stdout.startswith("final loss ")
+
+
+# --- train compiles its step: the same losses, printed the same
+
+@pytest.mark.parametrize("dataset", ["xor", "moons", "spirals"])
+def test_train_prints_the_same_losses_compiled_or_not(dataset: str) -> None:
+    compiled = cli("train", dataset, "--epochs", "12")
+    plain = cli("train", dataset, "--epochs", "12", "--no-compile")
+    assert compiled[0] == plain[0] == 0
+    assert compiled == plain
+    assert "epoch 12/12" in compiled[2]
+
+
+@pytest.mark.parametrize("dataset", ["xor", "moons"])
+def test_a_compiled_epoch_is_the_uncompiled_one_to_the_last_bit(dataset: str) -> None:
+    from autograd_mini.cli import _fit
+
+    task = _tasks()[dataset]
+    seen: dict[bool, list[float]] = {True: [], False: []}
+    for compiled in seen:
+        _fit(task, 12, task.lr, 0, task.hidden, lambda _, loss, c=compiled: seen[c].append(loss),
+             compiled=compiled)
+    assert seen[True] == seen[False] and len(seen[True]) == 12

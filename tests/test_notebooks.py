@@ -76,8 +76,10 @@ def number_after(text: str, prefix: str) -> float:
 
 
 def test_all_six_are_there() -> None:
-    assert IDS == ["01-quickstart", "02-worked-example", "03-four-equations",
-                   "04-xor-gradient-descent", "05-moons-and-spirals", "06-gradient-checking"]
+    assert IDS[:6] == ["01-quickstart", "02-worked-example", "03-four-equations",
+                       "04-xor-gradient-descent", "05-moons-and-spirals",
+                       "06-gradient-checking"]
+    assert "08-compile" in IDS
 
 
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
@@ -218,6 +220,21 @@ def test_moons_and_spirals(version: str) -> None:
     assert len(images(nb, "image/png")) >= 2, "the decision boundaries are missing"
     collapsed = [svg for svg in images(nb, "image/svg+xml") if "16 × relu" in svg]
     assert collapsed and "‖∇params‖" in collapsed[0]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_compile(version: str) -> None:
+    nb = VERSIONS[version]("08-compile")
+    text = printed(nb)
+    # the generated program of the small graph, beside its drawing
+    assert "def compiled(w, b):" in text and "g_w += g_v1 * x" in text
+    side_by_side = [h for h in images(nb, "text/html") if "<svg" in h and "<pre" in h]
+    assert side_by_side and "def compiled(w, b):" in side_by_side[0]
+    assert text.count(") True") == 3  # equal to grad() at three points
+    assert "elif v3 < 0:" in text  # abs's kink, decided when it runs
+    assert "the same losses, to the last bit: True" in text
+    assert "compiled steps faster: True" in text
+    assert images(nb, "image/png"), "the timing chart is missing"
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -65,23 +65,11 @@ PLAYER_DIR = "_players"
 
 
 def player_html(name: str, page: bool) -> str:
-    """The player of graph ``name``: a whole page, or the piece a page embeds.
-
-    Until ``viz.player`` exists, the graph after backward() is drawn instead.
-    """
+    """The player of graph ``name``: a whole page, or the piece a page embeds."""
     from autograd_mini import viz
 
-    root = GRAPHS[name]()
-    if hasattr(viz, "player"):
-        player = viz.player(root)
-        return player.html if page else player._repr_html_()
-    root.backward()
-    svg = viz.render_svg(root)
-    svg = svg[svg.index("<svg"):]
-    if not page:
-        return svg
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(name)}"
-            f"</title></head><body>{svg}</body></html>")
+    player = viz.player(GRAPHS[name]())
+    return player.html if page else player._repr_html_()
 
 
 class PlayerDirective(SphinxDirective):
@@ -163,14 +151,12 @@ CONTRACT: dict[str, list[str]] = {
                              "hinge"],
     "autograd_mini.optim": ["SGD", "Adam"],
     "autograd_mini.data": ["xor", "moons", "spirals"],
-    "autograd_mini.viz": ["draw_dot", "render_svg"],
+    "autograd_mini.viz": ["draw_dot", "render_svg", "player", "Player"],
     "autograd_mini.trace": ["backward_steps", "Step"],
 }
 # (Their docstrings are checked as they land; an example is not yet required.)
 LATER: dict[str, list[str]] = {
     "autograd_mini": ["primitive", "check_graph"],
-    "autograd_mini.viz": ["player"],
-    "autograd_mini.player": ["Player", "player"],
     "autograd_mini.functions": ["exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs",
                                 "sin", "cos"],
 }
@@ -179,10 +165,36 @@ WITHOUT_EXAMPLE = {f"{m}.{n}" for m, names in LATER.items() for n in names} | {
 CONTRACT_METHODS = {"autograd_mini.nn.MLP": ["to_torch", "from_torch"]}
 
 
+def aliases() -> dict[str, str]:
+    """Public names that are another public module's object again: alias -> first name.
+
+    (``autograd_mini.player.Player`` is ``autograd_mini.viz.Player``.) The API
+    page describes each object once, under the first module that exports it.
+    """
+    first: dict[int, str] = {}
+    found = {}
+    for modname in PUBLIC_MODULES:
+        try:
+            module = importlib.import_module(modname)
+        except ImportError:
+            continue
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name, None)
+            if obj is None or not (inspect.isclass(obj) or inspect.isroutine(obj)):
+                continue
+            full = f"{modname}.{name}"
+            if id(obj) in first:
+                found[full] = first[id(obj)]
+            else:
+                first[id(obj)] = full
+    return found
+
+
 def api_sections(app: Sphinx, docname: str, source: list[str]) -> None:
     """Put one section per importable public module where the API page has its marker."""
     if API_MARKER not in source[0]:
         return
+    again = aliases()
     sections = []
     for modname, title in PUBLIC_MODULES.items():
         try:
@@ -191,8 +203,16 @@ def api_sections(app: Sphinx, docname: str, source: list[str]) -> None:
             continue
         options = "   :members:\n" + ("   :imported-members:\n" if modname == "autograd_mini"
                                        else "")
-        sections.append(f"## {title} — `{modname}`\n\n```{{eval-rst}}\n"
-                        f".. automodule:: {modname}\n{options}```\n")
+        shown = {a.rpartition(".")[2]: o for a, o in again.items()
+                 if a.rpartition(".")[0] == modname}
+        if shown:
+            options += f"   :exclude-members: {', '.join(sorted(shown))}\n"
+        text = (f"## {title} — `{modname}`\n\n"
+                f"```{{eval-rst}}\n.. automodule:: {modname}\n{options}```\n")
+        if shown:
+            text += "\nAlso here: " + ", ".join(
+                f"`{n}` (see {{py:obj}}`{o} <{o}>`)" for n, o in sorted(shown.items())) + ".\n"
+        sections.append(text)
     source[0] = source[0].replace(API_MARKER, "\n".join(sections))
 
 
@@ -278,6 +298,7 @@ def check_documented(app: Sphinx, env: BuildEnvironment) -> None:
     if "api" not in env.found_docs:
         return
     documented = set(env.get_domain("py").objects)
+    documented |= {alias for alias, first in aliases().items() if first in documented}
     contract = {m: [*CONTRACT.get(m, []),
                     *[n for n in LATER.get(m, []) if _exists(m, n)]]
                 for m in {*CONTRACT, *LATER}}
