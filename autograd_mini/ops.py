@@ -23,11 +23,29 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeAlias
 
 inf = math.inf
 nan = math.nan
+
+# What a rule computes with: a float when the engine backpropagates numbers, a
+# ``Value`` when it builds a differentiable gradient. Both do the same
+# arithmetic, but no type says "float or Value, and the result is the same
+# kind" without naming ``Value``, which lives in the engine above this table:
+# so an operand is Any, under this name.
+Operand: TypeAlias = Any
+
+
+class Node(Protocol):
+    """What a rule's adapter reads of a node (the engine's ``Value``)."""
+
+    @property
+    def data(self) -> float: ...
+    @property
+    def parents(self) -> tuple[Any, ...]: ...  # tuple[Node, ...], read by position
+    @property
+    def _arg(self) -> Any: ...
 
 
 class Primitive:
@@ -35,7 +53,8 @@ class Primitive:
 
     __slots__ = ("name", "forward", "d", "symbol")
 
-    def __init__(self, name: str, forward: Callable, d: Callable, symbol: str = "") -> None:
+    def __init__(self, name: str, forward: Callable[..., float],
+                 d: Callable[..., Any], symbol: str = "") -> None:
         self.name = name  # what ``Value.op`` reports
         self.forward = forward
         self.d = d
@@ -46,16 +65,26 @@ class Primitive:
     def __repr__(self) -> str:
         return f"<primitive {self.name!r}>"
 
+    def floats(self, node: Node) -> Sequence[float]:
+        """d(node)/d(parent) for each parent, as numbers."""
+        raise NotImplementedError
+
+    def values(self, node: Node) -> Sequence[Operand]:
+        """d(node)/d(parent) for each parent, as ``Value``s that record their graph."""
+        raise NotImplementedError
+
 
 class Unary(Primitive):
     """One ``Value`` input (and maybe a constant)."""
 
     __slots__ = ()
+    forward: Callable[..., float]  # f(x), or f(x, c) with a constant
+    d: Callable[[Operand, Operand, Any], Operand]  # (x, out, c) -> dx
 
-    def floats(self, node: Any) -> tuple:
+    def floats(self, node: Node) -> tuple[float]:
         return (self.d(node.parents[0].data, node.data, node._arg),)
 
-    def values(self, node: Any) -> tuple:
+    def values(self, node: Node) -> tuple[Operand]:
         return (self.d(node.parents[0], node, node._arg),)
 
 
@@ -63,12 +92,14 @@ class Binary(Primitive):
     """Two ``Value`` inputs."""
 
     __slots__ = ()
+    forward: Callable[[float, float], float]
+    d: Callable[[Operand, Operand, Operand], tuple[Operand, Operand]]  # (a, b, out) -> (da, db)
 
-    def floats(self, node: Any) -> tuple:
+    def floats(self, node: Node) -> tuple[float, float]:
         a, b = node.parents
         return self.d(a.data, b.data, node.data)
 
-    def values(self, node: Any) -> tuple:
+    def values(self, node: Node) -> tuple[Operand, Operand]:
         a, b = node.parents
         return self.d(a, b, node)
 
@@ -77,11 +108,12 @@ class Nary(Primitive):
     """Any number of ``Value`` inputs."""
 
     __slots__ = ()
+    d: Callable[[Sequence[Operand], Operand, Any], Sequence[Operand]]  # (xs, out, c) -> [dx]
 
-    def floats(self, node: Any) -> list:
+    def floats(self, node: Node) -> Sequence[float]:
         return self.d([p.data for p in node.parents], node.data, node._arg)
 
-    def values(self, node: Any) -> list:
+    def values(self, node: Node) -> Sequence[Operand]:
         return self.d(node.parents, node, node._arg)
 
 
@@ -109,7 +141,9 @@ def _pow(a: float, b: float) -> float:
     if a == 0 and b < 0:
         raise ZeroDivisionError(f"power: {_num(a)} ** {_num(b)} divides by zero")
     try:
-        return a**b
+        # Typed Any (float ** float may be complex); the checks above make it real.
+        power: float = a**b
+        return power
     except OverflowError:  # Python raises where IEEE rounds to infinity
         odd = b.is_integer() and b % 2 == 1
         return -inf if (a < 0 and odd) else inf
@@ -146,7 +180,7 @@ def _relu(x: float) -> float:
     return x if x > 0 or x != x else 0.0  # x != x: nan stays nan
 
 
-def _sign(x: Any) -> float:
+def _sign(x: Operand) -> float:
     # The derivative of abs; 0 at the kink, as in PyTorch.
     return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
 
@@ -154,25 +188,25 @@ def _sign(x: Any) -> float:
 # Helpers the rules use, working on floats and on ``Value``s alike.
 
 
-def _log_any(x: Any) -> Any:
+def _log_any(x: Operand) -> Operand:
     return _log(x) if isinstance(x, float) else x.log()
 
 
-def _exp_any(x: Any) -> Any:
+def _exp_any(x: Operand) -> Operand:
     return _exp(x) if isinstance(x, float) else x.exp()
 
 
-def _sigmoid_any(x: Any) -> Any:
+def _sigmoid_any(x: Operand) -> Operand:
     return _sigmoid(x) if isinstance(x, float) else x.sigmoid()
 
 
-def _d_sigmoid(x: Any, out: Any) -> Any:
+def _d_sigmoid(x: Operand, out: Operand) -> Operand:
     """σ'(x) = σ(x)·σ(−x): the textbook σ(1 − σ) loses digits where σ is near 1
     (1 − 0.999999917 keeps only ~9 of them), σ(−x) keeps all."""
     return out * _sigmoid_any(-x)
 
 
-def _d_tanh(x: Any, out: Any) -> Any:
+def _d_tanh(x: Operand, out: Operand) -> Operand:
     """tanh'(x) = 1 − tanh²(x) near 0; further out, where tanh² is near 1 and the
     subtraction would cancel, the same number as 4e/(1 + e)² with e = exp(−2|x|)."""
     if abs(float(x)) < 1.0:
@@ -181,11 +215,11 @@ def _d_tanh(x: Any, out: Any) -> Any:
     return 4 * e / ((1 + e) * (1 + e))
 
 
-def _pow_any(a: Any, b: Any) -> Any:
+def _pow_any(a: Operand, b: Operand) -> Operand:
     return _pow(a, b) if isinstance(a, float) and isinstance(b, float) else a**b
 
 
-def _d_power_base(x: Any, c: Any) -> Any:
+def _d_power_base(x: Operand, c: Operand) -> Operand:
     """d(x ** c)/dx = c · x^(c−1); infinite at x = 0 when 0 < c < 1."""
     if float(c) == 0 and (type(c) is float or float(x) == 0):
         # x ** 0 is constant in x. A Value exponent keeps the general form
@@ -196,7 +230,7 @@ def _d_power_base(x: Any, c: Any) -> Any:
     return c * _pow_any(x, c - 1)
 
 
-def _d_power_exponent(base: Any, out: Any) -> Any:
+def _d_power_exponent(base: Operand, out: Operand) -> Operand:
     """d(base ** y)/dy = base^y · ln(base); 0 where base is 0, nan where base < 0.
 
     A negative base has a real power only at integer exponents, so the
@@ -239,7 +273,8 @@ TANH = Unary("tanh", math.tanh, lambda x, out, c: _d_tanh(x, out))
 SIGMOID = Unary("sigmoid", _sigmoid, lambda x, out, c: _d_sigmoid(x, out))
 RELU = Unary("relu", _relu, lambda x, out, c: 1.0 if x > 0 else 0.0)
 
-def _d_dot(xs: Any, out: Any, c: tuple) -> Any:
+def _d_dot(xs: Sequence[Operand], out: Operand,
+           c: tuple[Any, ...]) -> Sequence[Operand]:
     """d(Σ aᵢ·bᵢ + bias)/d(aᵢ) = bᵢ: each operand's derivative is its partner.
 
     c = (pick, form, *constants): ``pick([*inputs, *constants])`` lists each
@@ -248,7 +283,7 @@ def _d_dot(xs: Any, out: Any, c: tuple) -> Any:
     derivatives are just the constants. ``form`` is for the forward (``_dot``).
     (One flat tuple, often shared between nodes: a network allocates little for it.)
     """
-    pick = c[0]
+    pick: Callable[[list[Operand]], Sequence[Operand]] | None = c[0]
     if pick is None:
         return c[2:]
     return pick([*xs, *c[2:]])
@@ -262,7 +297,7 @@ def _sum(xs: Any, c: float) -> float:
     return total
 
 
-def _dot(xs: Any, c: tuple) -> float:
+def _dot(xs: Sequence[float], c: tuple[Any, ...]) -> float:
     """Σ aᵢ·bᵢ + bias, the operands read from ``[*xs, *constants]``.
 
     ``form = (a, b, bias)``: a[i] and b[i] are where the i-th pair's operands
@@ -272,7 +307,8 @@ def _dot(xs: Any, c: tuple) -> float:
     a, b, bias = c[1]
     table = [*xs, *c[2:]]
     total = builtins.sum([table[i] * table[j] for i, j in zip(a, b)])
-    return total + (table[bias] if type(bias) is int else bias)
+    result: float = total + (table[bias] if type(bias) is int else bias)
+    return result
 
 
 # Any number of Value inputs. ``sum`` keeps the sum of its number operands in c.
