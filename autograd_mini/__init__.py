@@ -8,14 +8,18 @@
 (-3.0, -4.0)
 """
 
-from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .check import GradcheckError, Mismatch, check_graph, gradcheck, gradgradcheck, numerical_grad
 from .compile import Compiled, compile
 from .engine import Value, dot, grad, is_grad_enabled, no_grad, sum
+from .ops import DerivativeError, primitive
 
 __all__ = [
     "Compiled",
+    "DerivativeError",
     "GradcheckError",
+    "Mismatch",
     "Value",
+    "check_graph",
     "compile",
     "dot",
     "grad",
@@ -24,6 +28,7 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "numerical_grad",
+    "primitive",
     "sum",
 ]
 __version__ = "0.1.0"

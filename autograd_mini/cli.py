@@ -216,9 +216,12 @@ def _is_stdout(path: str) -> bool:
     """Whether ``path`` is the file standard output writes to (``/dev/stdout``, say)."""
     try:
         mine, theirs = os.stat(path), os.fstat(sys.stdout.fileno())
+        null = os.stat(os.devnull)
     except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError
         return False
-    return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
+    same = (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
+    # `--svg /dev/null > /dev/null` is two ways of saying "nothing", not a drawing on stdout.
+    return same and (mine.st_dev, mine.st_ino) != (null.st_dev, null.st_ino)
 
 
 def _unused_name(name: str, taken: dict[str, Value]) -> str:

@@ -15,6 +15,15 @@ comparison (``relu``, ``abs``) are followed both ways and become ``if``s, so
 kinks are decided at run time. Labels become identifiers only after
 sanitising; numbers are written with ``repr``; nothing a user typed is
 evaluated.
+
+Where a factor known only at run time is 0, ``grad()`` passes nothing on (so
+0 · inf counts as 0). The program skips that test on every edge, which adds
+0 and changes nothing, except where an infinite or nan gradient meets the
+zero: a nan shows in the result, and an exact twin that tests every factor,
+as ``grad()`` does, runs instead (compiled the first time it is needed).
+Gradients start at 0.0 and are added to, so the one bit that can differ is
+the sign of a zero: an input whose every contribution underflowed to -0.0
+gets 0.0 here, -0.0 from ``grad()``.
 """
 
 from __future__ import annotations
@@ -463,9 +472,13 @@ class Compiled:
 def compile(output: Value, inputs: Sequence[Value]) -> Compiled:
     """Compile ``output``'s graph into a function of ``inputs``' values.
 
-    Leaves not in ``inputs`` are frozen at their current ``.data``. The result
-    ``f(*numbers)`` returns ``(value, grads)``, the same floats that building
-    the graph at those numbers and calling ``grad(output, inputs)`` gives.
+    ``inputs`` are leaves of the graph (each once); leaves not in ``inputs``
+    are frozen at their current ``.data``. The result ``f(*numbers)`` returns
+    ``(value, grads)``, the same floats that building the graph at those
+    numbers and calling ``grad(output, inputs)`` gives, and raises the same
+    domain errors. An input the output reaches only through a zero
+    derivative gets 0.0; a Value the output does not reach at all is no
+    input of its graph, and is refused.
 
     >>> from autograd_mini import Value, compile
     >>> x = Value(3.0, label="x")
@@ -645,6 +658,12 @@ class _Generator:
             return _sum_lines(out, xs, arg, what)
         elif op is ops.DOT:
             code = _dot_code(xs, arg)
+        elif kind == "node" and callable(getattr(op, "at", None)):
+            # An op of its own shape recomputes a node from its parents' numbers
+            # itself (number operands, error messages and all): ask it, at run time.
+            stand_in = _Node(node.data, (), arg)
+            code = f"{self.helper(op.at, 'f_' + word)}({self.helper(stand_in, 'node')}, " \
+                   f"[{', '.join(xs)}])"
         else:
             if kind == "unary":
                 args: list[Any] = [*xs] if arg is None else [*xs, arg]
@@ -655,6 +674,8 @@ class _Generator:
             else:
                 args = [*xs]
             fn = op.forward
+            if isinstance(op, ops.Custom):  # a user's: its number operands too, errors named
+                args, fn = op.inputs(node, xs), op
             call = self._call(fn, word, args)
 
             def run(tracer: _Tracer) -> Any:

@@ -184,6 +184,74 @@ class Value:
         """max(0, self); its derivative at 0 is taken to be 0, as in PyTorch."""
         return _make(_relu(self.data), ops.RELU, (self,), None)  # _unary inlined: hot
 
+    def sin(self) -> Value:
+        """Sine of self (in radians).
+
+        >>> Value(0.0).sin().data
+        0.0
+        """
+        return _unary(ops.SIN, self)
+
+    def cos(self) -> Value:
+        """Cosine of self (in radians).
+
+        >>> Value(0.0).cos().data
+        1.0
+        """
+        return _unary(ops.COS, self)
+
+    # --- what Python's protocols do with a Value
+    def __pos__(self) -> Value:
+        """``+x`` is ``x`` itself, as for numbers and tensors: no node."""
+        return self
+
+    def __round__(self, ndigits: int | None = None) -> int | float:
+        """``round(x)`` rounds the number, as ``round(x.data)``: a plain int or float.
+
+        Rounding is flat almost everywhere (derivative 0), so its result
+        leaves the graph, like ``float(x)``.
+        """
+        return round(self.data, ndigits)
+
+    def __reduce__(self) -> tuple[Callable[[float, str, float], Value], tuple[float, str, float]]:
+        """Pickling (and copying) keeps a leaf's data, grad and label.
+
+        A computed node is refused, as PyTorch refuses a non-leaf tensor: its
+        graph does not cross pickling. Pickle ``Value(v.data)`` or ``v.data``.
+        """
+        if self.parents:
+            raise TypeError(f"cannot pickle or copy a computed Value (op {self.op!r}, data "
+                            f"{self.data!r}): only leaves can be; pickle Value(v.data) "
+                            "or v.data instead")
+        return (_leaf, (self.data, self.label, self.grad))
+
+    @staticmethod
+    def _record(op: ops.Primitive, args: tuple[Value | Number, ...]) -> Value:
+        """One node of ``op`` over ``args`` (Values and numbers): how primitives are called."""
+        cls = op.__class__
+        if cls is Unary and not op.symbol and len(args) == 1:
+            return _unary(op, args[0])  # type: ignore[arg-type]  # Unary: checked above
+        if cls is ops.Binary and len(args) == 2 and type(args[0]) is Value is type(args[1]):
+            return _binary(op, *args)  # type: ignore[arg-type]  # Binary of two Values
+        if not isinstance(op, ops.Custom):
+            raise TypeError(f"primitive {op.name!r} is applied by its operator or method "
+                            f"(x.exp(), x * y, ...), not called with {len(args)} argument(s)")
+        op._check_count(args)
+        parents = []
+        xs = []
+        template: list[Value | Number | None] | None = None
+        for k, a in enumerate(args):
+            if type(a) is Value:
+                parents.append(a)
+                xs.append(a.data)
+            else:  # a number operand: a constant, kept in the node's argument list
+                if template is None:
+                    template = [None] * len(args)
+                template[k] = c = _real(a, f"{op.name}: operand {k}")
+                xs.append(c)
+        return _make(op.run(xs), op, tuple(parents),
+                     None if template is None else tuple(template))
+
     # --- gradients
     def backward(self, grad: Number = 1.0) -> None:
         """Add ``grad * d(self)/d(node)`` into ``node.grad`` for every node below.
@@ -231,6 +299,12 @@ class Value:
         """Set ``.grad`` to 0 on this node and every node below it."""
         for node in walk(self):
             node.grad = 0.0
+
+
+def _leaf(data: float, label: str, grad: float) -> Value:
+    v = Value(data, label)
+    v.grad = grad
+    return v
 
 
 def _data(x: Value | Number) -> float:
@@ -330,8 +404,11 @@ def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number],
             parents = (*ws, bias) if b_is_value else tuple(ws)
             # Each weight's multiplier is its input, the bias's is 1: the
             # local derivatives are the constants themselves (no picker).
-            form = _form(n, n + b_is_value, n if b_is_value else b)
-            arg = (None, form, *xs, 1.0) if b_is_value else (None, form, *xs)
+            if b_is_value:
+                form = _bias_forms.get(n) or _form(n, n + 1, n)
+                arg = (None, form, *xs, 1.0)
+            else:
+                arg = (None, _form(n, n, b), *xs)
             # (Every operand in parents is a Value: the pass above checked.)
             return _make(builtins.sum(products) + b, ops.DOT, parents,  # type: ignore[arg-type]
                          arg)
@@ -389,6 +466,7 @@ def _swapped(n: int, with_bias: bool) -> DotArg:
 # (where the firsts are, where the seconds are, the bias's index or the bias)
 Form = tuple[tuple[int, ...], tuple[int, ...], int | float]
 _forms: dict[tuple[int, int, int], Form] = {}
+_bias_forms: dict[int, Form] = {}  # _form(n, n + 1, n) by n: the input layer's, looked up fast
 
 
 def _form(n: int, second: int, bias: int | float) -> Form:
@@ -403,6 +481,8 @@ def _form(n: int, second: int, bias: int | float) -> Form:
         form = (tuple(range(n)), tuple(range(second, second + n)), bias)
         if len(_forms) < 4096:
             _forms[n, second, bias] = form
+            if second == n + 1 and bias == n:  # a neuron's: weights, then its bias
+                _bias_forms[n] = form
     return form
 
 

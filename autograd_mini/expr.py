@@ -15,9 +15,11 @@ Python's, so ``-2**2 == -4`` and ``2**3**2 == 2**9``:
     term    := factor (("*" | "/") factor)*
     factor  := ("+" | "-")* power
     power   := atom ("**" factor)?          (right-associative)
-    atom    := NUMBER | NAME | FUNCTION "(" expr ")" | "(" expr ")"
+    atom    := NUMBER | CONSTANT | NAME | FUNCTION "(" expr ")" | "(" expr ")"
 
-FUNCTION is one of ``exp log tanh sigmoid relu sqrt abs``. Nothing is ever
+FUNCTION is one of ``exp log tanh sigmoid relu sqrt abs sin cos``;
+CONSTANT is ``e`` or ``pi``: numbers like any other (``check_name`` refuses
+them as variable names; a ``variables`` mapping that has them anyway wins). Nothing is ever
 handed to Python's ``eval``: this module reads the text character by
 character, and anything outside the grammar (attribute access, other calls,
 subscripts, keywords, ``__dunder__`` names, ...) is an ``ExprError`` that
@@ -40,7 +42,7 @@ from typing import NamedTuple
 
 from .engine import Value, no_grad
 
-__all__ = ["FUNCTIONS", "MAX_DEPTH", "ExprError", "check_name", "parse"]
+__all__ = ["CONSTANTS", "FUNCTIONS", "MAX_DEPTH", "ExprError", "check_name", "parse"]
 
 FUNCTIONS: dict[str, Callable[[Value], Value]] = {
     "exp": Value.exp,
@@ -50,7 +52,11 @@ FUNCTIONS: dict[str, Callable[[Value], Value]] = {
     "relu": Value.relu,
     "sqrt": Value.sqrt,
     "abs": Value.__abs__,
+    "sin": Value.sin,
+    "cos": Value.cos,
 }
+
+CONSTANTS: dict[str, float] = {"e": math.e, "pi": math.pi}
 
 # Parentheses and function calls nest by recursion; this bound keeps the
 # parser far below Python's recursion limit, so absurd nesting is an
@@ -69,7 +75,7 @@ class ExprError(ValueError):
     ...     parse("x + foo(x)", {"x": 1.0})
     ... except ExprError as e:
     ...     print(e.column, e)
-    5 col 5: unknown function 'foo' (functions: exp, log, tanh, sigmoid, relu, sqrt, abs)
+    5 col 5: unknown function 'foo' (functions: exp, log, tanh, sigmoid, relu, sqrt, abs, sin, cos)
     """
 
     def __init__(self, column: int, reason: str) -> None:
@@ -151,6 +157,8 @@ def check_name(name: str) -> None:
         raise ValueError(problem)
     if name in FUNCTIONS:
         raise ValueError(f"{name!r} is a function, not a variable name")
+    if name in CONSTANTS:
+        raise ValueError(f"{name!r} is the constant {CONSTANTS[name]!r}, not a variable name")
 
 
 def _name_problem(name: str) -> str | None:
@@ -263,8 +271,11 @@ class _Parser:
             return self.apply(token, FUNCTIONS[name], argument)
         if called:
             reason = (f"'{name}' is a variable, not a function" if name in self.variables
+                      else f"'{name}' is a constant, not a function" if name in CONSTANTS
                       else f"unknown function '{name}' (functions: {', '.join(FUNCTIONS)})")
             raise ExprError(token.column, reason)
+        if name in CONSTANTS and name not in self.variables:
+            return CONSTANTS[name]
         if name not in self.variables:
             given = ", ".join(self.variables) or "none"
             raise ExprError(token.column, f"unknown variable '{name}' (given: {given})")

@@ -152,8 +152,20 @@ class _Ended(BaseException):
         self.signum = signum
 
 
+class _Signals:
+    """What the handler below needs to know: is a write going on, has a signal come."""
+
+    writing = False
+    pending: int | None = None
+
+
 def _raise_ended(signum: int, frame: object) -> None:
-    raise _Ended(signum)
+    if not _Signals.writing:  # the write just ended: end the process the default way
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+    elif _Signals.pending is None:  # a second signal must not interrupt the cleanup
+        _Signals.pending = signum
+        raise _Ended(signum)
 
 
 @contextlib.contextmanager
@@ -168,16 +180,19 @@ def _ending_signals_raise() -> Iterator[None]:
         yield
         return
     taken = [s for s in _ENDING_SIGNALS if signal.getsignal(s) is signal.SIG_DFL]
+    _Signals.writing, _Signals.pending = True, None
     for s in taken:
         signal.signal(s, _raise_ended)
     try:
         yield
+        _Signals.writing = False
     except _Ended as e:
+        _Signals.writing = False
         for s in taken:
             signal.signal(s, signal.SIG_DFL)
-        taken = []
         os.kill(os.getpid(), e.signum)  # ends the process by that signal, status and all
         raise  # only if the signal is blocked
     finally:
+        _Signals.writing = False
         for s in taken:
             signal.signal(s, signal.SIG_DFL)

@@ -25,6 +25,7 @@ from typing import Any
 
 import graphviz
 
+from .check import Mismatch
 from .engine import Value, walk
 from .files import write_atomic
 from .trace import Step, fmt, node_names
@@ -84,12 +85,13 @@ class _Digraph(graphviz.Digraph):
 
 
 def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True,
-             highlight: Value | Step | None = None, collapse: str | None = None,
+             highlight: Value | Step | Mismatch | None = None, collapse: str | None = None,
              model: object = None, max_nodes: int = MAX_NODES) -> graphviz.Digraph:
     """The graph below ``root`` as a ``graphviz.Digraph`` (shown inline in Jupyter).
 
-    ``highlight``: a ``Value`` to mark, or a ``Step`` of ``backward_steps`` (the
-    edge receiving gradient and both of its ends). ``collapse="neuron"`` or
+    ``highlight``: a ``Value`` to mark, a ``Step`` of ``backward_steps`` (the
+    edge receiving gradient and both of its ends), or a ``Mismatch`` of
+    ``check_graph`` (the edge whose local derivative is wrong). ``collapse="neuron"`` or
     ``"layer"`` with ``model=`` an ``MLP`` draws one node per neuron or per
     layer of that model; whatever is not part of the model (the loss) is drawn
     as usual. A graph of more than ``max_nodes`` values is refused with a
@@ -110,7 +112,7 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True,
 
 
 def _draw(root: Value, rankdir: str = "LR", show_grad: bool = True,
-          highlight: Value | Step | None = None, collapse: str | None = None,
+          highlight: Value | Step | Mismatch | None = None, collapse: str | None = None,
           model: object = None, max_nodes: int = MAX_NODES, svg_ids: str | None = None,
           caller: str = "draw_dot") -> graphviz.Digraph:
     """``draw_dot``; with ``svg_ids`` a prefix, every node and edge also gets an SVG id.
@@ -295,7 +297,7 @@ def _check_size(root: Value, max_nodes: int, caller: str = "draw_dot") -> None:
                              f"readably; {advice}")
 
 
-def _highlight_targets(highlight: Value | Step | None, names: dict[Value, str]
+def _highlight_targets(highlight: Value | Step | Mismatch | None, names: dict[Value, str]
                        ) -> tuple[set[Value], tuple[Value, int] | None, str]:
     """The values to mark, the (node, position) edge to mark, and its label."""
     if highlight is None:
@@ -309,7 +311,13 @@ def _highlight_targets(highlight: Value | Step | None, names: dict[Value, str]
         if highlight not in names:
             raise ValueError("draw_dot: the highlighted Value is not in the graph below root")
         return {highlight}, None, ""
-    raise TypeError("draw_dot: highlight must be a Value or a Step, "
+    if isinstance(highlight, Mismatch):  # the edge whose local derivative is wrong
+        if highlight.node not in names:
+            raise ValueError("draw_dot: the highlighted mismatch is not in the graph below root")
+        return ({highlight.node, highlight.node.parents[highlight.input]},
+                (highlight.node, highlight.input),
+                f"rule {fmt(highlight.engine, 4)} ≠ {fmt(highlight.numeric, 4)}")
+    raise TypeError("draw_dot: highlight must be a Value, a Step or a Mismatch, "
                     f"got {type(highlight).__name__}")
 
 

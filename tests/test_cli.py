@@ -812,6 +812,12 @@ def test_svg_to_standard_output_is_the_drawing_alone(tmp_path: Path) -> None:
     assert code == 0
     assert ET.parse(out).getroot().tag == f"{SVG}svg"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.svg"]
+    # Both sent to /dev/null: silence, not the numbers moved to stderr.
+    with open(os.devnull, "w") as null:
+        result = subprocess.run([sys.executable, "-m", "autograd_mini", "grad", "x*x", "x=3",
+                                 "--svg", os.devnull], stdout=null, stderr=subprocess.PIPE,
+                                encoding="utf-8", env=ENV, timeout=300)
+    assert (result.returncode, result.stderr) == (0, "")
 
 
 def forbid_replacing(monkeypatch: pytest.MonkeyPatch) -> None:

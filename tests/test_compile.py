@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autograd_mini as am
-from autograd_mini import Value, compile, dot, grad, no_grad
+from autograd_mini import Value, compile, dot, grad, no_grad, ops
 from autograd_mini import sum as vsum
 from autograd_mini.nn import MLP
 from autograd_mini.optim import SGD
@@ -400,3 +400,48 @@ def test_a_long_sum_and_a_deep_chain_compile():
     g = compile(y, [x])
     assert [bits(v) for v in [g(1.0)[0], *g(1.0)[1]]] == \
         [bits(v) for v in [y.data, *grad(y, [x])]]
+
+
+# --- a primitive of another shape: compile asks its own floats() and at() ------------
+
+
+class Softclip(ops.Primitive):
+    """A two-input op with its own conventions, as a user-made primitive has."""
+
+    __slots__ = ()
+
+    def at(self, node, xs):
+        return self.forward(*xs)
+
+    def floats(self, node):
+        a, b = (p.data for p in node.parents)
+        return list(self.d(a, b, node.data))
+
+    def values(self, node):
+        a, b = node.parents
+        return list(self.d(a, b, node))
+
+
+def _softclip_forward(a: float, b: float) -> float:
+    if b <= 0:
+        raise ValueError(f"softclip: width must be > 0, got {b!r}")
+    return b * math.tanh(a / b)
+
+
+SOFTCLIP = Softclip("softclip", _softclip_forward,
+                    lambda a, b, out: (1 - (out / b) ** 2, out / b - a / b * (1 - (out / b) ** 2)))
+
+
+def softclip(a: Value, b: Value) -> Value:
+    return am.engine._make(SOFTCLIP.forward(a.data, b.data), SOFTCLIP, (a, b), None)
+
+
+def test_an_op_with_its_own_floats_compiles_through_them():
+    def build(n):
+        a, b = Value(n[0], label="a"), Value(n[1], label="b")
+        return [a, b], softclip(a * a, b) * b + softclip(b, a + 3.0)
+
+    f = check(build, [0.5, 2.0], [3.0, 0.5], [-1.0, 4.0], [1.0, -1.0], [0.0, 1.0])
+    assert "_f_softclip" in f.source and "_d_softclip" in f.source
+    with pytest.raises(ValueError, match=r"softclip: width must be > 0, got -1\.0"):
+        f(1.0, -1.0)

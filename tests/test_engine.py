@@ -557,3 +557,50 @@ def test_tanh_derivative_keeps_its_digits_where_tanh_is_saturated(x):
     assert abs(first.data - exact) <= 4e-16 * exact
     # and the second derivative, −2·tanh·sech², from the same rule's graph
     assert grad(first, [w])[0] == pytest.approx(-2 * math.tanh(x) * exact, rel=1e-12)
+
+
+# --- Python's protocols: +x, round(x), pickling and copying
+
+
+def test_unary_plus_is_the_value_itself():
+    x = Value(2.0)
+    assert +x is x
+    (+x * 3).backward()
+    assert x.grad == 3.0
+
+
+def test_round_rounds_the_number_like_a_float():
+    x = Value(2.675, label="x")
+    assert round(x) == 3 and type(round(x)) is int
+    assert round(Value(2.5)) == 2  # banker's rounding, as round(2.5)
+    assert round(x, 1) == round(2.675, 1) and type(round(x, 1)) is float
+
+
+def test_a_leaf_pickles_and_copies_with_its_data_grad_and_label():
+    import copy
+    import pickle
+
+    x = Value(1.5, label="w")
+    x.grad = -0.25
+    for back in (pickle.loads(pickle.dumps(x)), copy.copy(x), copy.deepcopy(x)):
+        assert back is not x
+        assert (back.data, back.grad, back.label) == (1.5, -0.25, "w")
+        assert (back.op, back.parents) == ("", ())
+        (back * 2).backward()
+        assert back.grad == 1.75
+
+
+def test_a_computed_value_refuses_pickling_with_a_clear_error():
+    import copy
+    import pickle
+
+    y = Value(2.0) * 3
+    message = (r"^cannot pickle or copy a computed Value \(op '\*', data 6\.0\): only leaves "
+               r"can be; pickle Value\(v\.data\) or v\.data instead$")
+    with pytest.raises(TypeError, match=message):
+        pickle.dumps(y)
+    with pytest.raises(TypeError, match=message):
+        copy.deepcopy(y)
+    with no_grad():
+        z = Value(2.0) * 3  # no graph: a leaf, so it pickles
+    assert pickle.loads(pickle.dumps(z)).data == 6.0

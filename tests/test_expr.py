@@ -303,3 +303,25 @@ def survives(text: str, finite: bool) -> None:
 @given(st.one_of(st.text(max_size=40), GRAMMARISH), st.booleans())
 def test_any_text_gives_a_value_or_an_expr_error(text: str, finite: bool) -> None:
     survives(text, finite)
+
+
+# --- sin, cos and the constants e and pi
+
+
+def test_sin_cos_e_and_pi() -> None:
+    x = Value(0.5, label="x")
+    f = parse("sin(pi * x) + cos(x) * e", {"x": x})
+    assert f.data == pytest.approx(math.sin(math.pi * 0.5) + math.cos(0.5) * math.e, rel=1e-15)
+    f.backward()
+    assert x.grad == pytest.approx(math.pi * math.cos(math.pi * 0.5) - math.sin(0.5) * math.e,
+                                   rel=1e-14)
+    assert parse("e").data == math.e and parse("pi").parents == ()  # numbers, not nodes
+
+
+@pytest.mark.parametrize("name", ["e", "pi"])
+def test_constants_are_not_variable_names(name: str) -> None:
+    with pytest.raises(ValueError, match=rf"^'{name}' is the constant .*, not a variable name$"):
+        check_name(name)
+    with pytest.raises(ExprError, match=rf"^col 1: '{name}' is a constant, not a function$"):
+        parse(f"{name}(1)")
+    assert parse(f"{name} * 2", {name: 3.0}).data == 6.0  # a mapping that has it wins

@@ -369,3 +369,50 @@ THIRD = [
 @pytest.mark.parametrize("x", [0.3, 0.9, 1.7])
 def test_third_derivative_matches_closed_form(name, f, closed_form, x):
     assert _third(f, x) == pytest.approx(closed_form(x), rel=1e-12, abs=1e-12)
+
+
+# --- second derivatives where the first is infinite or undefined (as PyTorch gives them)
+
+
+def _derivatives(f: Callable[[Value], Value], x: float, n: int) -> list[float]:
+    v = Value(x)
+    out, found = f(v), []
+    for _ in range(n):
+        (out,) = grad(out, [v], create_graph=True)
+        found.append(out.data)
+    return found
+
+
+@pytest.mark.parametrize(("name", "f", "expected"), [
+    # sqrt: x^½, ½x^-½, -¼x^-3/2, ⅜x^-5/2 at 0
+    ("sqrt", lambda v: v.sqrt(), [math.inf, -math.inf, math.inf]),
+    ("x ** 0.5", lambda v: v**0.5, [math.inf, -math.inf, math.inf]),
+    ("x ** 1.5", lambda v: v**1.5, [0.0, math.inf, -math.inf]),
+    ("x ** y, y = 0.5", lambda v: v ** Value(0.5), [math.inf, -math.inf, math.inf]),
+    ("x ** 0.25 scaled", lambda v: 3 * v**0.25, [math.inf, -math.inf, math.inf]),
+])
+def test_derivatives_at_zero_stay_infinite_with_the_right_sign(name, f, expected):
+    assert _derivatives(f, 0.0, 3) == expected
+
+
+def test_a_negative_base_keeps_its_nan_derivative_in_the_graph():
+    # (-2) ** x at x = 2: 4, d/dx = 4·ln(-2) = nan, and so is every further derivative
+    first, second = _derivatives(lambda v: (-2.0) ** v, 2.0, 2)
+    assert math.isnan(first) and math.isnan(second)
+    base, y = Value(-2.0), Value(2.0)
+    (dy,) = grad(base**y, [y], create_graph=True)
+    assert math.isnan(dy.data)
+    assert all(map(math.isnan, grad(dy, [base, y])))
+    # along the base the derivative is finite: d/db b² = 2b, d²/db² = 2
+    (db,) = grad(base**y, [base], create_graph=True)
+    assert db.data == -4.0 and grad(db, [base]) == [2.0]
+
+
+def test_first_derivatives_at_singular_points_are_unchanged():
+    z = Value(0.0)
+    assert grad(z.sqrt(), [z]) == [math.inf]
+    assert grad(z**0.5, [z]) == [math.inf]
+    assert grad(z**-0.0, [z]) == [0.0]
+    x = Value(2.0)
+    assert math.isnan(grad((-2.0) ** x, [x])[0])
+    assert grad(0.0 ** x, [x]) == [0.0]

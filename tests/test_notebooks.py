@@ -75,11 +75,10 @@ def number_after(text: str, prefix: str) -> float:
 # --- every notebook
 
 
-def test_all_six_are_there() -> None:
-    assert IDS[:6] == ["01-quickstart", "02-worked-example", "03-four-equations",
-                       "04-xor-gradient-descent", "05-moons-and-spirals",
-                       "06-gradient-checking"]
-    assert "08-compile" in IDS
+def test_all_eight_are_there() -> None:
+    assert IDS == ["01-quickstart", "02-worked-example", "03-four-equations",
+                   "04-xor-gradient-descent", "05-moons-and-spirals", "06-gradient-checking",
+                   "07-your-own-operation", "08-compile"]
 
 
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
@@ -253,6 +252,31 @@ def test_gradient_checking(version: str) -> None:
     assert re.search(r"^ +\d +2\.250000000000000 ", text, re.M)  # Newton reaches 9/4
     assert "1.414213562373095" in text  # and √2
     assert images(nb, "image/png"), "the error-versus-eps plot is missing"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_your_own_operation(version: str) -> None:
+    nb = VERSIONS[version]("07-your-own-operation")
+    text = printed(nb)
+    assert "on a Value:  Value(data=1.3132616875182228, grad=0.0)  op: softplus" in text
+    # gradcheck fails on the slip and its message names the softplus nodes
+    assert "gradient mismatch at 9 input(s):" in text
+    assert re.search(r"local derivatives that disagree \(check_graph\):\n  'softplus' node", text)
+    # check_graph: exactly the three hidden units, σ(-z) against σ(z)
+    assert "check_graph found 3 mismatching local derivative(s):" in text
+    assert "the nodes: ['h1', 'h2', 'h3']" in text
+    z = -0.49
+    s_minus, s_plus = 1 / (1 + math.exp(z)), 1 / (1 + math.exp(-z))
+    assert f"σ(-z) = {fmt(s_minus)},  σ(z) = {fmt(s_plus)},  sum 1" in text
+    drawn = [svg for svg in images(nb, "image/svg+xml") if HIGHLIGHT in svg]
+    assert len(drawn) == 1 and f"rule {fmt(s_minus, 4)} ≠ {fmt(s_plus, 4)}" in drawn[0]
+    # the fix, and the second derivative through the rule
+    assert "gradcheck: True\ncheck_graph: []" in text
+    s07 = 1 / (1 + math.exp(-0.7))
+    engine, closed = re.search(r"^softplus''\(0\.7\) +engine (\S+) +closed form (\S+)$",
+                               text, re.M).groups()
+    assert engine == closed == fmt(s07 * (1 - s07))
+    assert "gradgradcheck: True" in text
 
 
 # --- the runner itself

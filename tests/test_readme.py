@@ -60,6 +60,13 @@ def test_readme_performance_table_is_the_committed_benchmark_run() -> None:
     assert f"| {step['autograd_mini']['median'] * 1e3:.1f} ms |" in README
     assert f"| {results['memory']['autograd_mini']:.0f} B |" in README
     assert step["micrograd_over_ours"] >= 25 and step["ours_over_handwritten"] <= 3
+    # the compiled step, its compile time and when compiling pays off
+    assert f"**{step['compiled_over_handwritten']:.2f}×** the hand-written floor" in README
+    assert f"**{step['micrograd_over_compiled']:.0f}×** faster than micrograd" in README
+    assert f"| {step['compile']['median']:.2f} s |" in README
+    assert f"pays for itself after **{step['break_even_steps']} steps**" in README
+    assert step["compiled_over_handwritten"] <= 0.7 and step["micrograd_over_compiled"] >= 150
+    assert step["compile"]["median"] <= 1.5
     assert all(target["met"] for target in results["targets"])
 
 
@@ -79,7 +86,7 @@ def test_every_make_target_the_readme_names_exists() -> None:
     targets = set(re.findall(r"^([\w.-]+):", makefile, re.M))
     named = set(re.findall(r"`make (\w+)`|^make (\w+)", README, re.M))
     named = {a or b for a, b in named}
-    assert {"demo", "test", "lab", "notebooks", "bench", "clean"} <= named
+    assert {"demo", "test", "lab", "notebooks", "docs", "bench", "clean"} <= named
     assert named <= targets, named - targets
 
 
@@ -107,7 +114,7 @@ def test_make_lab_installs_jupyterlab_and_opens_the_notebooks(tmp_path: Path) ->
     assert any(req.startswith("matplotlib") for req in extras["lab"])  # the notebooks plot
     plan = make_plan("lab", tmp_path)
     assert "pip install --quiet -e '.[lab]'" in plan
-    assert re.search(r"bin/jupyter lab notebooks$", plan, re.M)
+    assert re.search(r"bin/jupyter lab notebooks\b", plan)
 
 
 def test_readme_commands_print_what_it_shows() -> None:
@@ -177,3 +184,22 @@ def test_readme_names_the_documents_and_their_sources() -> None:
                  "the gradient descent notes"):
         assert f"| {name} |" in section
     assert "[the documents](#the-documents)" in README  # where the words are first used
+
+
+def test_plain_make_says_what_the_targets_do() -> None:
+    result = subprocess.run(["make", "-s", "-C", str(ROOT)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and result.stderr == ""
+    listed = re.findall(r"^make (\w+) ", result.stdout, re.M)
+    assert listed == ["demo", "test", "lab", "notebooks", "docs", "bench", "clean"]
+    assert "source .venv/bin/activate" in result.stdout
+
+
+def test_make_bench_leaves_the_committed_run_alone(tmp_path: Path) -> None:
+    # The README quotes benchmarks/results.json (tested above): `make bench` on
+    # another machine must not change it, or the next `make test` fails.
+    plan = make_plan("bench", tmp_path)
+    (run,) = [line for line in plan.splitlines() if "benchmarks/bench.py" in line]
+    assert run.endswith("benchmarks/bench.py --json bench-results.json")
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "/bench-results.json" in ignored

@@ -221,7 +221,7 @@ def test_bad_arguments_are_named():
         draw_dot(1.0)
     with pytest.raises(ValueError, match="rankdir must be"):
         draw_dot(y, rankdir="sideways")
-    with pytest.raises(TypeError, match="highlight must be a Value or a Step, got str"):
+    with pytest.raises(TypeError, match="highlight must be a Value, a Step or a Mismatch, got str"):
         draw_dot(y, highlight="x")
     with pytest.raises(ValueError, match="not in the graph"):
         draw_dot(y, highlight=Value(3.0))
