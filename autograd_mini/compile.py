@@ -658,7 +658,8 @@ class _Generator:
             return _sum_lines(out, xs, arg, what)
         elif op is ops.DOT:
             code = _dot_code(xs, arg)
-        elif kind == "node" and callable(getattr(op, "at", None)):
+        elif kind == "node" and not isinstance(op, ops.Custom) and callable(
+                getattr(op, "at", None)):
             # An op of its own shape recomputes a node from its parents' numbers
             # itself (number operands, error messages and all): ask it, at run time.
             stand_in = _Node(node.data, (), arg)
