@@ -53,6 +53,7 @@ demo: $(VENV)/.package graphviz
 
 test: $(VENV)/.installed graphviz chromium
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed

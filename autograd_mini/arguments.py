@@ -46,4 +46,4 @@ def real(x: object) -> float | None:
     try:
         return float(x)
     except OverflowError:
-        return math.inf if x > 0 else -math.inf
+        return -math.inf if x < 0 else math.inf

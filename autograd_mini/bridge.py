@@ -34,16 +34,12 @@ INSTALL = "pip install 'autograd_mini[torch]'"
 
 # autograd_mini's activation name -> the name of its torch.nn module (None: no module).
 _MODULES = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU", "linear": None}
+_KNOWN = ", ".join(m for m in _MODULES.values() if m) + ", Identity"
 
 
-def _torch() -> Any:
-    """The ``torch`` module, or an ImportError that says how to install it."""
-    try:
-        import torch
-    except ImportError:
-        raise ImportError("the PyTorch bridge needs torch, which is not installed; "
-                          f"install it with: {INSTALL}") from None
-    return torch
+def _missing() -> ImportError:
+    return ImportError("the PyTorch bridge needs torch, which is not installed; "
+                       f"install it with: {INSTALL}")
 
 
 def to_torch(model: MLP) -> torch.nn.Sequential:
@@ -51,8 +47,11 @@ def to_torch(model: MLP) -> torch.nn.Sequential:
 
     The torch network is new and independent: training one leaves the other as it was.
     """
-    torch = _torch()
-    modules = []
+    try:
+        import torch
+    except ImportError:
+        raise _missing() from None
+    modules: list[torch.nn.Module] = []
     for layer in model.layers:
         nin, nout = len(layer.neurons[0].w), len(layer.neurons)
         # Built on the meta device: no random initial weights to overwrite, and
@@ -74,28 +73,29 @@ def _describe(name: str, module: object) -> str:
     return f"layer {name} ({type(module).__name__})"
 
 
-def _unsupported(name: str, module: object, torch: Any) -> ValueError:
+def _unsupported(name: str, module: object) -> ValueError:
     """The error for a module that is neither a Linear nor a known activation."""
-    known = ", ".join(m for m in _MODULES.values() if m) + ", Identity"
-    if type(module).__module__ == torch.nn.modules.activation.__name__:
+    if type(module).__module__ == "torch.nn.modules.activation":
         return ValueError(f"from_torch: {_describe(name, module)} is an activation "
-                          f"autograd_mini does not have; it has {known}")
+                          f"autograd_mini does not have; it has {_KNOWN}")
     return ValueError(f"from_torch: cannot represent {_describe(name, module)}; an MLP "
-                      f"is Linear layers (with bias) each followed by one of {known} "
+                      f"is Linear layers (with bias) each followed by one of {_KNOWN} "
                       "or by nothing")
 
 
-def _weights(name: str, linear: Any, torch: Any) -> tuple[list[list[float]], list[float]]:
+def _weights(name: str, linear: torch.nn.Linear) -> tuple[list[list[float]], list[float]]:
     """A Linear's weight and bias as lists of Python floats, checked."""
+    import torch
+
     where = _describe(name, linear)
-    if linear.bias is None:
+    weight, bias = linear.weight, linear.bias
+    if bias is None:
         raise ValueError(f"from_torch: {where} has no bias; every autograd_mini neuron "
                          "has one (build it with bias=True)")
     nin, nout = linear.in_features, linear.out_features
     if nin < 1 or nout < 1:
         raise ValueError(f"from_torch: {where} has {nin} inputs and {nout} outputs; "
                          "a layer needs at least one of each")
-    weight, bias = linear.weight, linear.bias
     if tuple(weight.shape) != (nout, nin) or tuple(bias.shape) != (nout,):
         raise ValueError(f"from_torch: {where} has a weight of shape {tuple(weight.shape)} "
                          f"and a bias of shape {tuple(bias.shape)}, expected "
@@ -120,7 +120,9 @@ def _weights(name: str, linear: Any, torch: Any) -> tuple[list[list[float]], lis
         j = int((~finite).nonzero()[0, 0])
         raise ValueError(f"from_torch: {where} bias[{j}] is {float(b[j])!r}, "
                          "not a finite number")
-    return w.tolist(), b.tolist()
+    weights: list[list[float]] = w.tolist()
+    biases: list[float] = b.tolist()
+    return weights, biases
 
 
 def from_torch(module: torch.nn.Module, build: type[MLP]) -> MLP:
@@ -132,22 +134,25 @@ def from_torch(module: torch.nn.Module, build: type[MLP]) -> MLP:
     Weights of any float dtype (float32 too) are converted to float64 exactly.
     Anything else is a ValueError naming the layer.
     """
-    torch = _torch()
+    try:
+        import torch
+    except ImportError:
+        raise _missing() from None
     if not isinstance(module, torch.nn.Sequential):
         raise TypeError("from_torch expects a torch.nn.Sequential of Linear and activation "
                         f"modules, got {type(module).__name__}")
     activations = {m: a for a, m in _MODULES.items() if m}
     activations["Identity"] = "linear"
     # Per layer: the Linear's name, the Linear, the activation, the activation's name.
-    layers: list[tuple[str, Any, str, str | None]] = []
+    layers: list[tuple[str, torch.nn.Linear, str, str | None]] = []
     for name, child in module.named_children():
-        kind = type(child)
-        if kind is torch.nn.Linear:
+        if type(child) is torch.nn.Linear:  # exactly: a subclass may compute something else
             layers.append((name, child, "linear", None))
             continue
+        kind = type(child)
         act = activations.get(kind.__name__)
         if act is None or kind is not getattr(torch.nn, kind.__name__):
-            raise _unsupported(name, child, torch)
+            raise _unsupported(name, child)
         if not layers:
             raise ValueError(f"from_torch: {_describe(name, child)} comes before any "
                              "Linear layer; an MLP starts with a Linear")
@@ -172,7 +177,7 @@ def from_torch(module: torch.nn.Module, build: type[MLP]) -> MLP:
                              "layer (and its own for the output layer)")
     state: dict[str, Any] = {}
     for i, (name, linear, _, _) in enumerate(layers):
-        weight, bias = _weights(name, linear, torch)
+        weight, bias = _weights(name, linear)
         for j, (w, b) in enumerate(zip(weight, bias)):
             state[f"layers.{i}.neurons.{j}.w"] = w
             state[f"layers.{i}.neurons.{j}.b"] = b

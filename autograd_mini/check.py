@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import SupportsFloat
 
 from . import ops
 from .engine import Value, _backward_order, grad
@@ -22,7 +23,7 @@ class GradcheckError(AssertionError):
     """The engine's derivative and the finite-difference estimate disagree."""
 
 
-def _as_float(y: object) -> float:
+def _as_float(y: SupportsFloat) -> float:  # a float, or a Value (which has __float__)
     return y.data if isinstance(y, Value) else float(y)
 
 
@@ -32,7 +33,7 @@ def _check_eps(eps: object, what: str) -> float:
     return float(eps)
 
 
-def _output(f: Callable[..., object], values: list[Value], what: str) -> Value:
+def _output(f: Callable[..., SupportsFloat], values: list[Value], what: str) -> Value:
     out = f(*values)
     if not isinstance(out, Value):
         raise TypeError(f"{what}: f must return a Value, got {type(out).__name__} "
@@ -40,7 +41,8 @@ def _output(f: Callable[..., object], values: list[Value], what: str) -> Value:
     return out
 
 
-def numerical_grad(f: Callable[..., object], xs: Sequence[float], eps: float = 1e-6) -> list[float]:
+def numerical_grad(f: Callable[..., SupportsFloat], xs: Sequence[float],
+                   eps: float = 1e-6) -> list[float]:
     """Central differences (f(x+eps) - f(x-eps)) / 2eps for each argument.
 
     ``f`` takes floats and returns a float (or a ``Value``).

@@ -488,7 +488,7 @@ class _Progress:
 class _Task:
     """A data set and how to learn it: the network, the loss, what counts as right."""
 
-    load: Callable[[int], tuple[list, list]]  # seed -> (points, labels)
+    load: Callable[[int], tuple[list[list[float]], list[float] | list[int]]]  # seed -> data
     outputs: int
     activation: str  # of the hidden layers
     output_activation: str

@@ -91,8 +91,8 @@ class _Sym:
 
     # Anything that would need the number itself: isinstance (through __class__),
     # float(), hashing, formatting, methods such as .exp().
-    @property
-    def __class__(self) -> type:  # type: ignore[override]
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
         raise _Untraceable
 
     __float__ = __int__ = __index__ = __round__ = __trunc__ = __floor__ = __ceil__ = _untraceable
@@ -178,11 +178,11 @@ class _Sym:
 def _literal(x: object, tracer: _Tracer | None) -> _Sym:
     """A number the rule used, as code (``repr`` round-trips every float)."""
     if type(x) is _Sym:
-        return x  # type: ignore[return-value]
+        return x
     if type(x) is float or type(x) is int or type(x) is bool:
         text = "nan" if x != x else repr(x)  # 'inf', '-inf', '-0.0', '1e-300', ...
         prec = _UNARY if text[0] == "-" else _ATOM
-        return _Sym(text, prec, type(x) is float, tracer, x)  # type: ignore[arg-type]
+        return _Sym(text, prec, type(x) is float, tracer, x)
     raise _Untraceable(type(x).__name__)
 
 
@@ -191,7 +191,7 @@ def _wrap(s: _Sym, need: int) -> str:
 
 
 def _binop(a: object, op: str, b: object, prec: int) -> _Sym:
-    tracer = a.tracer if type(a) is _Sym else b.tracer  # type: ignore[union-attr]
+    tracer = a.tracer if type(a) is _Sym else b.tracer  # type: ignore[attr-defined]
     if prec != _CMP and _inside_try(sys._getframe(2)):
         # On floats this may raise (1 / 0.0, an overflowing **) and the function
         # catches it: only the function itself, at run time, does the same.
@@ -259,7 +259,7 @@ def _explore(run: Callable[[_Tracer], Any], freeze: Callable[[Any, _Tracer], Any
     return _tree(paths, 0)
 
 
-def _tree(paths: list, depth: int) -> Any:
+def _tree(paths: list[Any], depth: int) -> Any:
     ends = [p for p in paths if len(p[0]) == depth]
     if ends:
         return ("leaf", ends[0][1])
@@ -269,7 +269,7 @@ def _tree(paths: list, depth: int) -> Any:
     return ("if", cond, _tree(yes, depth + 1), _tree(no, depth + 1))
 
 
-def _leaves(tree: Any) -> list:
+def _leaves(tree: Any) -> list[Any]:
     if tree[0] == "leaf":
         return [tree[1]]
     return _leaves(tree[2]) + _leaves(tree[3])
@@ -279,8 +279,8 @@ def _freeze_one(result: Any, tracer: _Tracer) -> _Sym:
     return _literal(result, tracer)
 
 
-def _freezer(n: int) -> Callable[[Any, _Tracer], tuple]:
-    def freeze(result: Any, tracer: _Tracer) -> tuple:
+def _freezer(n: int) -> Callable[[Any, _Tracer], tuple[Any, ...]]:
+    def freeze(result: Any, tracer: _Tracer) -> tuple[Any, ...]:
         if type(result) is _Sym or not isinstance(result, (tuple, list)):
             raise _Untraceable("not a sequence")
         items = tuple(_literal(r, tracer) for r in result)
@@ -296,13 +296,13 @@ def _expression(tree: Any, call: str) -> _Sym:
     """One expression for a forward's tree; paths that need numbers call ``call``."""
     if tree[0] == "leaf":
         out = tree[1]
-        return _Sym(call, _ATOM, False, None) if out is _CALL else out  # type: ignore[arg-type]
+        return _Sym(call, _ATOM, False, None) if out is _CALL else out
     _, cond, yes, no = tree
     a, b = _expression(yes, call), _expression(no, call)
     if a.code == b.code:  # both ways the same: the test is not needed
         return a
     code = f"{_wrap(a, _IF + 1)} if {cond} else {_wrap(b, _IF)}"
-    return _Sym(code, _IF, a.is_float and b.is_float, None)  # type: ignore[arg-type]
+    return _Sym(code, _IF, a.is_float and b.is_float, None)
 
 
 # --- the op conventions -----------------------------------------------------------
@@ -414,7 +414,7 @@ class Compiled:
         self.inputs = inputs
         self._program = program
         self._fn = program.load(program.source, "compiled")
-        self._exact: Callable | None = None
+        self._exact: Callable[..., tuple[float, list[float]]] | None = None
         self._names = program.names
 
     def __call__(self, *numbers: float) -> tuple[float, list[float]]:
@@ -449,7 +449,7 @@ class Compiled:
             tb = tb.tb_next
         return line is not None and line < self._program.backward_line
 
-    def _exact_fn(self) -> Callable:
+    def _exact_fn(self) -> Callable[..., tuple[float, list[float]]]:
         """The twin that tests every factor for zero, as grad() does."""
         if self._exact is None:
             self._exact = self._program.load(self._program.exact_source(), "compiled_exact")
@@ -488,7 +488,7 @@ def compile(output: Value, inputs: Sequence[Value]) -> Compiled:
     """
     if type(output) is not Value:
         raise TypeError(f"compile: output must be a Value, got {type(output).__name__}")
-    if type(inputs) is Value:
+    if type(inputs) is Value:  # type: ignore[comparison-overlap]  # a slip
         raise TypeError("compile: inputs must be a list of Values, e.g. compile(y, [x]), "
                         "got one Value")
     try:
@@ -544,7 +544,7 @@ def _generate(output: Value, order: list[Value], inputs: tuple[Value, ...]) -> _
     for node in forward:
         lines.extend("    " + line for line in gen.forward(node))
     backward_line = len(lines) + 1  # line numbers count from 1
-    twin: tuple | None = None
+    twin: tuple[Any, ...] | None = None
     if not order:  # the output is one of the inputs: d output/d output = 1
         grads = ", ".join("1.0" if x is output else "0.0" for x in inputs)
         lines.append(f"    return {gen.names[output]}, [{grads}]")
@@ -574,8 +574,8 @@ class _Program:
     """Generated code: the fast function, its exact twin (compiled when first
     needed) and the globals both use."""
 
-    def __init__(self, source: str, twin: tuple | None, env: dict, names: list[str],
-                 backward_line: int) -> None:
+    def __init__(self, source: str, twin: tuple[Any, ...] | None, env: dict[str, Any],
+                 names: list[str], backward_line: int) -> None:
         self.source, self.twin, self.env, self.names = source, twin, env, names
         self.backward_line = backward_line
 
@@ -588,11 +588,12 @@ class _Program:
         lines.append(end)
         return "\n".join(lines) + "\n"
 
-    def load(self, source: str, name: str) -> Callable:
+    def load(self, source: str, name: str) -> Callable[..., Any]:
         code = builtins.compile(source, "<autograd_mini.compile>", "exec")
         namespace = dict(self.env)
         exec(code, namespace)  # our own generated text; no user text reaches it
-        return namespace[name]
+        fn: Callable[..., Any] = namespace[name]
+        return fn
 
 
 class _Generator:
@@ -645,7 +646,7 @@ class _Generator:
         return self.helper(c, what)
 
     # forward
-    def forward(self, node: Value) -> str:
+    def forward(self, node: Value) -> list[str]:
         op = node._op
         out = self.value_name(node)
         xs = [self.names[p] for p in node.parents]
@@ -657,7 +658,8 @@ class _Generator:
             return _sum_lines(out, xs, arg, what)
         elif op is ops.DOT:
             code = _dot_code(xs, arg)
-        elif kind == "node" and callable(getattr(op, "at", None)):
+        elif kind == "node" and not isinstance(op, ops.Custom) and callable(
+                getattr(op, "at", None)):
             # An op of its own shape recomputes a node from its parents' numbers
             # itself (number operands, error messages and all): ask it, at run time.
             stand_in = _Node(node.data, (), arg)
@@ -665,7 +667,7 @@ class _Generator:
                    f"[{', '.join(xs)}])"
         else:
             if kind == "unary":
-                args: list = [*xs] if arg is None else [*xs, arg]
+                args: list[Any] = [*xs] if arg is None else [*xs, arg]
             elif kind == "binary":
                 args = [*xs]
             elif kind == "nary":
@@ -681,7 +683,7 @@ class _Generator:
             code = _expression(_explore(run, _freeze_one), call).code
         return [f"{out} = {code}  # {what}"]
 
-    def _call(self, fn: object, what: str, args: list) -> str:
+    def _call(self, fn: object, what: str, args: list[Any]) -> str:
         parts = []
         for a in args:
             if type(a) is str:
@@ -693,7 +695,7 @@ class _Generator:
         return f"{self.helper(fn, what)}({', '.join(parts)})"
 
     # backward
-    def backward(self, node: Value, is_output: bool) -> tuple:
+    def backward(self, node: Value, is_output: bool) -> tuple[Any, ...]:
         """How the node passes its gradient on: a recipe for ``_backward_lines``."""
         op = node._op
         g = self.grads[node]
@@ -708,7 +710,7 @@ class _Generator:
         kind = _convention(op)
         arg = node._arg
         if kind == "unary":
-            args: list = [xs[0], out, arg]
+            args: list[Any] = [xs[0], out, arg]
         elif kind == "binary":
             args = [xs[0], xs[1], out]
         elif kind == "nary":
@@ -740,7 +742,7 @@ class _Generator:
         return (head, f"{target} = {call}", ("leaf", locals_), accs, g, is_output)
 
 
-def _backward_lines(recipe: tuple, exact: bool) -> list[str]:
+def _backward_lines(recipe: tuple[Any, ...], exact: bool) -> list[str]:
     """A node's backward pass as code; ``exact`` tests each run-time factor for 0."""
     head, call, tree, accs, g, is_output = recipe
     if tree is None:
@@ -755,7 +757,7 @@ def _backward_lines(recipe: tuple, exact: bool) -> list[str]:
     return lines
 
 
-def _branches(tree: Any, accs: list, g: str, exact: bool) -> list[str]:
+def _branches(tree: Any, accs: list[Any], g: str, exact: bool) -> list[str]:
     if tree[0] == "leaf":
         out: list[str] = []
         for acc, local in zip(accs, tree[1]):
@@ -827,7 +829,7 @@ def _sum_lines(out: str, xs: list[str], c: float, what: str) -> list[str]:
     return lines
 
 
-def _dot_code(xs: list[str], c: tuple) -> str:
+def _dot_code(xs: list[str], c: tuple[Any, ...]) -> str:
     """ops.DOT's forward: Python's sum of the products, then the bias."""
     a, b, bias = c[1]
     table = [*xs, *(_literal(k, None).code for k in c[2:])]

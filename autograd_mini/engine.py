@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from operator import itemgetter
+from typing import Any, Literal, overload
 
 from . import ops
 from .ops import Unary, _relu
@@ -40,7 +41,9 @@ class _Leaf:
     symbol = ""
 
 
-LEAF = _Leaf()
+# Typed as a primitive: a leaf's op answers name and symbol like any other,
+# and no rule is ever asked of it (backward visits only the inner nodes).
+LEAF: ops.Primitive = _Leaf()  # type: ignore[assignment]
 
 
 def _real(x: object, what: str) -> float:
@@ -68,6 +71,12 @@ class Value:
     # No __dict__: a node is a few pointers, which is most of the speed and
     # memory of a scalar engine.
     __slots__ = ("data", "grad", "label", "_op", "parents", "_arg")
+    data: float
+    grad: float
+    label: str
+    _op: ops.Primitive  # LEAF for a leaf
+    parents: tuple[Value, ...]
+    _arg: Any  # the op's constant (None, a float, or dot's (pick, *constants))
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
@@ -76,7 +85,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self._op = LEAF
-        self.parents: tuple[Value, ...] = ()
+        self.parents = ()
         self._arg = None
 
     @property
@@ -204,7 +213,7 @@ class Value:
         """
         return round(self.data, ndigits)
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Callable[[float, str, float], Value], tuple[float, str, float]]:
         """Pickling (and copying) keeps a leaf's data, grad and label.
 
         A computed node is refused, as PyTorch refuses a non-leaf tensor: its
@@ -217,20 +226,20 @@ class Value:
         return (_leaf, (self.data, self.label, self.grad))
 
     @staticmethod
-    def _record(op: ops.Primitive, args: tuple) -> Value:
+    def _record(op: ops.Primitive, args: tuple[Value | Number, ...]) -> Value:
         """One node of ``op`` over ``args`` (Values and numbers): how primitives are called."""
         cls = op.__class__
         if cls is Unary and not op.symbol and len(args) == 1:
-            return _unary(op, args[0])
+            return _unary(op, args[0])  # type: ignore[arg-type]  # Unary: checked above
         if cls is ops.Binary and len(args) == 2 and type(args[0]) is Value is type(args[1]):
-            return _binary(op, *args)
+            return _binary(op, *args)  # type: ignore[arg-type]  # Binary of two Values
         if not isinstance(op, ops.Custom):
             raise TypeError(f"primitive {op.name!r} is applied by its operator or method "
                             f"(x.exp(), x * y, ...), not called with {len(args)} argument(s)")
         op._check_count(args)
         parents = []
         xs = []
-        template: list | None = None
+        template: list[Value | Number | None] | None = None
         for k, a in enumerate(args):
             if type(a) is Value:
                 parents.append(a)
@@ -306,7 +315,7 @@ def _data(x: Value | Number) -> float:
 _new = object.__new__
 
 
-def _make(data: float, op: object, parents: tuple, arg: object) -> Value:
+def _make(data: float, op: ops.Primitive, parents: tuple[Value, ...], arg: Any) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -333,7 +342,8 @@ def _unary(op: ops.Unary, x: Value) -> Value:
 def _with_const(op: ops.Unary, x: Value, c: object) -> Value:
     if type(c) is not float:
         if type(c) is not int and not (isinstance(c, numbers.Real) and not isinstance(c, bool)):
-            return NotImplemented  # Python then raises TypeError naming both types
+            # Python then raises TypeError naming both types.
+            return NotImplemented  # type: ignore[no-any-return]
         c = _real(c, f"operand of {op.name}")
     return _make(op.forward(x.data, c), op, (x,), c)
 
@@ -384,7 +394,7 @@ def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number],
     if m != n:
         raise ValueError(f"dot: lengths differ ({n} weights, {m} inputs)")
     b_is_value = type(bias) is Value
-    b = bias.data if b_is_value else _real(bias, "dot bias")
+    b = bias.data if b_is_value else _real(bias, "dot bias")  # type: ignore[union-attr]
     # The two shapes a network makes, each in one checked pass instead of a
     # per-operand dispatch: weights times numbers (the input layer) and
     # weights times Values (the layers above).
@@ -399,7 +409,9 @@ def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number],
                 arg = (None, form, *xs, 1.0)
             else:
                 arg = (None, _form(n, n, b), *xs)
-            return _make(builtins.sum(products) + b, ops.DOT, parents, arg)
+            # (Every operand in parents is a Value: the pass above checked.)
+            return _make(builtins.sum(products) + b, ops.DOT, parents,  # type: ignore[arg-type]
+                         arg)
     elif n:  # (with no pairs the general path below makes a leaf or a bias-only node)
         products = [w.data * x.data for w, x in zip(ws, xs) if type(w) is Value is type(x)]
         if len(products) == n:
@@ -407,14 +419,17 @@ def dot(ws: Sequence[Value | Number], xs: Sequence[Value | Number],
             arg = _swapped(n, b_is_value)
             if not b_is_value:  # the bias is a number: the forward keeps it
                 arg = (arg[0], _form(n, n, b))
-            return _make(builtins.sum(products) + b, ops.DOT, parents, arg)
+            return _make(builtins.sum(products) + b, ops.DOT, parents,  # type: ignore[arg-type]
+                         arg)
     return _dot_general(ws, xs, bias, b_is_value, b)
 
 
-_pickers: dict[tuple[int, ...], Callable[[Sequence], Sequence]] = {}
+# [*parents, *constants] -> each parent's partner: Values or floats (ops.Operand).
+Picker = Callable[[Sequence[ops.Operand]], Sequence[ops.Operand]]
+_pickers: dict[tuple[int, ...], Picker] = {}
 
 
-def _picker(partner: tuple[int, ...]) -> Callable[[Sequence], Sequence]:
+def _picker(partner: tuple[int, ...]) -> Picker:
     """A function from [*parents, *constants] to each parent's partner, in one C call."""
     pick = _pickers.get(partner)
     if pick is None:
@@ -424,14 +439,16 @@ def _picker(partner: tuple[int, ...]) -> Callable[[Sequence], Sequence]:
     return pick
 
 
-def _one_picker(j: int) -> Callable[[Sequence], Sequence]:
+def _one_picker(j: int) -> Picker:
     return lambda table: (table[j],)  # itemgetter of one index returns a bare item
 
 
-_swaps: dict[tuple[int, bool], tuple] = {}
+# A DOT node's argument: (picker or None, *constants).
+DotArg = tuple[Any, ...]
+_swaps: dict[tuple[int, bool], DotArg] = {}
 
 
-def _swapped(n: int, with_bias: bool) -> tuple:
+def _swapped(n: int, with_bias: bool) -> DotArg:
     """The DOT argument of n Value·Value pairs (parents w₀…, x₀…[, b]): wᵢ ↔ xᵢ, b ↔ 1.
 
     Shared by every node of that shape, so a hidden neuron allocates nothing for it.
@@ -446,11 +463,13 @@ def _swapped(n: int, with_bias: bool) -> tuple:
     return arg
 
 
-_forms: dict[tuple[int, int, int], tuple] = {}
-_bias_forms: dict[int, tuple] = {}  # _form(n, n + 1, n) by n: the input layer's, looked up fast
+# (where the firsts are, where the seconds are, the bias's index or the bias)
+Form = tuple[tuple[int, ...], tuple[int, ...], int | float]
+_forms: dict[tuple[int, int, int], Form] = {}
+_bias_forms: dict[int, Form] = {}  # _form(n, n + 1, n) by n: the input layer's, looked up fast
 
 
-def _form(n: int, second: int, bias: int | float) -> tuple:
+def _form(n: int, second: int, bias: int | float) -> Form:
     """How ops.DOT's forward finds n pairs: firsts at 0…n−1, seconds from ``second`` on.
 
     ``bias``: the bias's index (a Value) or the bias itself (a number).
@@ -467,7 +486,8 @@ def _form(n: int, second: int, bias: int | float) -> tuple:
     return form
 
 
-def _dot_general(ws: Sequence, xs: Sequence, bias: object, b_is_value: bool, b: float) -> Value:
+def _dot_general(ws: Sequence[Value | Number], xs: Sequence[Value | Number],
+                 bias: Value | Number, b_is_value: bool, b: float) -> Value:
     """Any mix of Value and number operands.
 
     parents: the Value operands, ws first, then xs, then the bias; constants:
@@ -497,7 +517,8 @@ def _dot_general(ws: Sequence, xs: Sequence, bias: object, b_is_value: bool, b: 
     if not parents:
         return Value(total)
     form = (tuple(place[:n]), tuple(place[n:]), n_parents - 1 if b_is_value else b)
-    return _make(total, ops.DOT, tuple(parents), (_picker(tuple(partner)), form, *constants))
+    return _make(total, ops.DOT, tuple(parents),  # type: ignore[arg-type]  # Values only
+                 (_picker(tuple(partner)), form, *constants))
 
 
 # --- walking the graph
@@ -565,7 +586,16 @@ def _gc_paused() -> Iterator[None]:
 # --- gradients without touching .grad
 
 
-def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list:
+@overload
+def grad(output: Value, inputs: Sequence[Value],
+         create_graph: Literal[False] = False) -> list[float]: ...
+@overload
+def grad(output: Value, inputs: Sequence[Value], create_graph: Literal[True]) -> list[Value]: ...
+@overload
+def grad(output: Value, inputs: Sequence[Value],
+         create_graph: bool) -> list[float] | list[Value]: ...
+def grad(output: Value, inputs: Sequence[Value],
+         create_graph: bool = False) -> list[float] | list[Value]:
     """d(output)/d(input) for each input, leaving every ``.grad`` as it was.
 
     With ``create_graph=True`` the results are ``Value``s with their own graph,
@@ -581,7 +611,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     """
     if type(output) is not Value:
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
-    if type(inputs) is Value:
+    if type(inputs) is Value:  # type: ignore[comparison-overlap]  # a slip
         raise TypeError("grad: inputs must be a list of Values, e.g. grad(y, [x]), "
                         "got one Value")
     inputs = list(inputs)
@@ -589,7 +619,7 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
         if type(x) is not Value:
             raise TypeError(f"grad: inputs must be Values, got {type(x).__name__}")
     wanted = set(inputs)
-    acc: dict[Value, object] = {output: 1.0}
+    acc: dict[Value, ops.Operand] = {output: 1.0}
     order = _backward_order(output)
     if create_graph:
         token = _recording.set(True)  # the gradient graph must be recorded
@@ -604,7 +634,8 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     return [float(acc.get(x, 0.0)) for x in inputs]
 
 
-def _accumulate(order: list[Value], acc: dict, wanted: set, mode: str) -> None:
+def _accumulate(order: list[Value], acc: dict[Value, ops.Operand], wanted: set[Value],
+                mode: str) -> None:
     """Chain rule into ``acc`` (node -> gradient) instead of ``.grad``.
 
     Leaves get gradient only if asked for. In "values" mode the rules are

@@ -131,11 +131,11 @@ def _tokens(text: str) -> Iterator[_Token]:
         if kind == "number":
             # "2x", "1e", "1.2.3", "0x10": one malformed number, not a number
             # followed by something that happens to parse.
-            tail = _NUMBER_TAIL.match(text, m.end()).group()
+            tail = _NUMBER_TAIL.match(text, m.end()).group()  # type: ignore[union-attr]  # matches ""
             if tail:
                 raise ExprError(pos + 1, f"malformed number {m.group() + tail!r}")
         if kind != "space":
-            yield _Token(kind, m.group(), pos + 1)
+            yield _Token(kind, m.group(), pos + 1)  # type: ignore[arg-type]  # all groups named
         pos = m.end()
     yield _Token("end", "", len(text) + 1)
 
@@ -298,14 +298,14 @@ class _Parser:
         return value
 
     # --- building the graph
-    def apply(self, token: _Token, fn: Callable, *args: Value | float) -> Value | float:
+    def apply(self, token: _Token, fn: Callable[..., Value], *args: Value | float) -> Value | float:
         """``fn(*args)`` through the engine; its errors become ExprErrors at ``token``."""
         try:
             if any(type(a) is Value for a in args):
-                result = fn(*args)
+                result: Value | float = fn(*args)
             else:  # constants only: fold them, with the engine's arithmetic
                 with no_grad():
-                    result = fn(Value(args[0]), *args[1:]).data
+                    result = fn(Value(args[0]), *args[1:]).data  # type: ignore[arg-type]  # floats
         except (ArithmeticError, ValueError) as e:
             raise ExprError(token.column, str(e)) from None
         if self.finite:
@@ -342,7 +342,7 @@ def parse(text: str, variables: Mapping[str, Value | float] | None = None, *,
     """
     if not isinstance(text, str):
         raise TypeError(f"parse: text must be a str, got {type(text).__name__}")
-    leaves = {name: v if type(v) is Value else Value(v, label=name)
+    leaves = {name: v if type(v) is Value else Value(v, label=name)  # type: ignore[arg-type]
               for name, v in (variables or {}).items()}
     parser = _Parser(text, leaves, finite)
     if parser.peek().kind == "end":
@@ -355,4 +355,4 @@ def parse(text: str, variables: Mapping[str, Value | float] | None = None, *,
         if extra.text == ",":
             raise ExprError(extra.column, "unexpected ','")
         raise ExprError(extra.column, f"expected an operator, got {extra.text!r}")
-    return result if type(result) is Value else Value(result)
+    return result if type(result) is Value else Value(result)  # type: ignore[arg-type]

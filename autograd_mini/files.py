@@ -26,7 +26,7 @@ _ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                         if hasattr(signal, name))
 
 
-def check_target(path: str | os.PathLike) -> os.stat_result | None:
+def check_target(path: str | os.PathLike[str]) -> os.stat_result | None:
     """What ``path`` names now, if it can be written: its status, or None if it does not exist.
 
     An OSError naming ``path`` for what cannot be: an empty name, a folder,
@@ -64,7 +64,7 @@ def check_target(path: str | os.PathLike) -> os.stat_result | None:
     return st
 
 
-def write_atomic(path: str | os.PathLike, text: str) -> None:
+def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path``: an existing file is replaced whole or left as it was.
 
     The text goes to a new file beside ``path``, is flushed to disk, then

@@ -27,7 +27,7 @@ Operand = Value | float
 
 
 def _pairs(preds: Operand | Sequence[Operand], targets: object,
-           what: str) -> tuple[list, list]:
+           what: str) -> tuple[list[Operand], list[object]]:
     """One sample's predictions and targets as two lists of equal length."""
     if isinstance(preds, (list, tuple)):
         if not isinstance(targets, (list, tuple)):
@@ -39,7 +39,7 @@ def _pairs(preds: Operand | Sequence[Operand], targets: object,
         return list(preds), list(targets)
     if isinstance(targets, (list, tuple)):
         raise ValueError(f"{what}: one prediction but {len(targets)} targets")
-    return [preds], [targets]
+    return [preds], [targets]  # type: ignore[list-item]  # a list or tuple went above
 
 
 def _number(x: object, what: str) -> float:

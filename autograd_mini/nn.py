@@ -21,7 +21,7 @@ import os
 import random
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import arguments, bridge
 from .engine import Value, dot
@@ -108,7 +108,7 @@ def _state_number(name: str, x: object) -> float:
 _SHOWN = 5  # keys named in a state dict error at most
 
 
-def _fit(layout: Iterable[tuple[str, int | None]], state: dict, who: str) -> None:
+def _fit(layout: Iterable[tuple[str, int | None]], state: dict[str, Any], who: str) -> None:
     """Check that ``state`` has exactly the keys of ``layout``, lists of its lengths.
 
     ``layout`` is walked lazily and the walk stops a few keys after the state
@@ -142,7 +142,7 @@ def _fit(layout: Iterable[tuple[str, int | None]], state: dict, who: str) -> Non
                              f"{n} numbers, got {shape}")
 
 
-def _count_numbers(state: dict) -> int:
+def _count_numbers(state: dict[str, Any]) -> int:
     """How many numbers a (not yet checked) state dict holds."""
     return sum(len(x) if isinstance(x, list) else 1 for x in state.values())
 
@@ -290,7 +290,7 @@ class Module:
 
     # --- files
 
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model as JSON; an existing file is replaced atomically, keeping its mode.
 
         The file holds the architecture and every parameter with its exact
@@ -312,7 +312,7 @@ class Module:
         write_atomic(path, text + "\n")
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Module:
+    def load(cls, path: str | os.PathLike[str]) -> Module:
         """Rebuild a model written by ``save``; a corrupt or mismatched file is a ValueError.
 
         >>> import os, tempfile
@@ -500,7 +500,7 @@ class MLP(Module):
                 x = [dot(n.w, x, n.b) for n in neurons]
             else:
                 x = [act(dot(n.w, x, n.b)) for n in neurons]
-        return x[0] if len(x) == 1 else x
+        return x[0] if len(x) == 1 else x  # type: ignore[return-value]  # Values by now
 
     def _named(self) -> Iterator[tuple[str, Value]]:
         for i, layer in enumerate(self.layers):
@@ -518,8 +518,9 @@ class MLP(Module):
         sizes = [_size(n) for n in [config.get("nin"), *(nouts if isinstance(nouts, list) else [])]]
         if len(sizes) < 2 or None in sizes:
             return None
-        return (key for i in range(len(sizes) - 1)
-                for key in _layer_keys(sizes[i], sizes[i + 1], f"layers.{i}."))
+        whole = cast("list[int]", sizes)  # no None: checked above
+        return (key for i in range(len(whole) - 1)
+                for key in _layer_keys(whole[i], whole[i + 1], f"layers.{i}."))
 
     def to_torch(self) -> torch.nn.Sequential:
         """The same network in PyTorch: float64 ``Linear`` + activation modules, same weights.

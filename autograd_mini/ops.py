@@ -33,10 +33,28 @@ import inspect
 import math
 import numbers
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, SupportsFloat, TypeAlias
 
 inf = math.inf
 nan = math.nan
+
+# What a rule computes with: a float when the engine backpropagates numbers, a
+# ``Value`` when it builds a differentiable gradient. Both do the same
+# arithmetic, but no type says "float or Value, and the result is the same
+# kind" without naming ``Value``, which lives in the engine above this table:
+# so an operand is Any, under this name.
+Operand: TypeAlias = Any
+
+
+class Node(Protocol):
+    """What a rule's adapter reads of a node (the engine's ``Value``)."""
+
+    @property
+    def data(self) -> float: ...
+    @property
+    def parents(self) -> tuple[Any, ...]: ...  # tuple[Node, ...], read by position
+    @property
+    def _arg(self) -> Any: ...
 
 
 class Primitive:
@@ -44,7 +62,8 @@ class Primitive:
 
     __slots__ = ("name", "forward", "d", "symbol")
 
-    def __init__(self, name: str, forward: Callable, d: Callable, symbol: str = "") -> None:
+    def __init__(self, name: str, forward: Callable[..., float],
+                 d: Callable[..., Any], symbol: str = "") -> None:
         self.name = name  # what ``Value.op`` reports
         self.forward = forward
         self.d = d
@@ -76,11 +95,21 @@ class Primitive:
         """The node's output recomputed with its parents' data replaced by ``xs``."""
         return self.forward(*xs)
 
+    def floats(self, node: Node) -> Sequence[float]:
+        """d(node)/d(parent) for each parent, as numbers."""
+        raise NotImplementedError
+
+    def values(self, node: Node) -> Sequence[Operand]:
+        """d(node)/d(parent) for each parent, as ``Value``s that record their graph."""
+        raise NotImplementedError
+
 
 class Unary(Primitive):
     """One ``Value`` input (and maybe a constant)."""
 
     __slots__ = ()
+    forward: Callable[..., float]  # f(x), or f(x, c) with a constant
+    d: Callable[[Operand, Operand, Any], Operand]  # (x, out, c) -> dx
 
     def _on_floats(self, xs: list[float]) -> float:
         if self.symbol:  # x * 2, 2 ** x, ...: made by the operators only
@@ -94,10 +123,10 @@ class Unary(Primitive):
         c = node._arg
         return self.forward(xs[0]) if c is None else self.forward(xs[0], c)
 
-    def floats(self, node: Any) -> tuple:
+    def floats(self, node: Node) -> tuple[float]:
         return (self.d(node.parents[0].data, node.data, node._arg),)
 
-    def values(self, node: Any) -> tuple:
+    def values(self, node: Node) -> tuple[Operand]:
         return (self.d(node.parents[0], node, node._arg),)
 
 
@@ -105,12 +134,14 @@ class Binary(Primitive):
     """Two ``Value`` inputs."""
 
     __slots__ = ()
+    forward: Callable[[float, float], float]
+    d: Callable[[Operand, Operand, Operand], tuple[Operand, Operand]]  # (a, b, out) -> (da, db)
 
-    def floats(self, node: Any) -> tuple:
+    def floats(self, node: Node) -> tuple[float, float]:
         a, b = node.parents
         return self.d(a.data, b.data, node.data)
 
-    def values(self, node: Any) -> tuple:
+    def values(self, node: Node) -> tuple[Operand, Operand]:
         a, b = node.parents
         return self.d(a, b, node)
 
@@ -119,11 +150,12 @@ class Nary(Primitive):
     """Any number of ``Value`` inputs."""
 
     __slots__ = ()
+    d: Callable[[Sequence[Operand], Operand, Any], Sequence[Operand]]  # (xs, out, c) -> [dx]
 
-    def floats(self, node: Any) -> list:
+    def floats(self, node: Node) -> Sequence[float]:
         return self.d([p.data for p in node.parents], node.data, node._arg)
 
-    def values(self, node: Any) -> list:
+    def values(self, node: Node) -> Sequence[Operand]:
         return self.d(node.parents, node, node._arg)
 
     def __call__(self, *args: Any) -> Any:
@@ -151,7 +183,8 @@ class Custom(Primitive):
 
     __slots__ = ("arity",)
 
-    def __init__(self, name: str, forward: Callable, d: Callable, arity: int) -> None:
+    def __init__(self, name: str, forward: Callable[..., float], d: Callable[..., Any],
+                 arity: int) -> None:
         super().__init__(name, forward, d)
         self.arity = arity
 
@@ -159,7 +192,7 @@ class Custom(Primitive):
         self._check_count(xs)
         return self.run(xs)
 
-    def _check_count(self, args: Sequence) -> None:
+    def _check_count(self, args: Sequence[object]) -> None:
         if len(args) != self.arity:
             s = "" if self.arity == 1 else "s"
             raise TypeError(f"{self.name} takes {self.arity} input{s}, got {len(args)}")
@@ -177,7 +210,7 @@ class Custom(Primitive):
         raise TypeError(f"forward of {self.name!r} must return a real number, "
                         f"returned {_shown(y)} at {_operands(xs)}")
 
-    def inputs(self, node: Any, parents: Sequence) -> list:
+    def inputs(self, node: Node, parents: Sequence[Operand]) -> list[Operand]:
         """Every argument of forward at this node: the parents (data or Values) and numbers."""
         template = node._arg
         if template is None:
@@ -188,14 +221,15 @@ class Custom(Primitive):
     def at(self, node: Any, xs: Sequence[float]) -> float:
         return self.run(self.inputs(node, xs))
 
-    def floats(self, node: Any) -> list:
+    def floats(self, node: Node) -> list[float]:
         return self._locals(node, self.inputs(node, [p.data for p in node.parents]),
                             node.data, True)
 
-    def values(self, node: Any) -> list:
+    def values(self, node: Node) -> list[Operand]:
         return self._locals(node, self.inputs(node, node.parents), node, False)
 
-    def _locals(self, node: Any, xs: list, out: Any, as_floats: bool) -> list:
+    def _locals(self, node: Node, xs: list[Operand], out: Operand,
+                as_floats: bool) -> list[Operand]:
         """The rule's entries for the parents, each checked to be a number (or a Value)."""
         try:
             ds = self.d(*xs, out)
@@ -239,7 +273,7 @@ def _shown(x: object) -> str:
     return f"{text} ({type(x).__name__})"
 
 
-def _operands(xs: Sequence) -> str:
+def _operands(xs: Sequence[SupportsFloat]) -> str:
     return "(" + ", ".join(_num(float(x)) for x in xs) + ")"
 
 
@@ -302,7 +336,7 @@ def primitive(name: str, forward: Callable[..., float], derivative: Callable[...
     return Custom(name, forward, derivative, arity)
 
 
-def _arity(name: str, forward: Callable) -> int:
+def _arity(name: str, forward: Callable[..., Any]) -> int:
     """How many inputs ``forward`` takes: its positional parameters without defaults."""
     try:
         params = inspect.signature(forward).parameters.values()
@@ -323,7 +357,7 @@ def _arity(name: str, forward: Callable) -> int:
     return arity
 
 
-def _names(forward: Callable, arity: int) -> list[str]:
+def _names(forward: Callable[..., Any], arity: int) -> list[str]:
     return list(inspect.signature(forward).parameters)[:arity]
 
 
@@ -351,7 +385,9 @@ def _pow(a: float, b: float) -> float:
     if a == 0 and b < 0:
         raise ZeroDivisionError(f"power: {_num(a)} ** {_num(b)} divides by zero")
     try:
-        return a**b
+        # Typed Any (float ** float may be complex); the checks above make it real.
+        power: float = a**b
+        return power
     except OverflowError:  # Python raises where IEEE rounds to infinity
         odd = b.is_integer() and b % 2 == 1
         return -inf if (a < 0 and odd) else inf
@@ -427,11 +463,11 @@ def _sign(x: Any) -> float:
 # Helpers the rules use, working on floats and on ``Value``s alike.
 
 
-def _log_any(x: Any) -> Any:
+def _log_any(x: Operand) -> Operand:
     return _log(x) if isinstance(x, float) else x.log()
 
 
-def _exp_any(x: Any) -> Any:
+def _exp_any(x: Operand) -> Operand:
     return _exp(x) if isinstance(x, float) else x.exp()
 
 
@@ -452,13 +488,13 @@ def _sigmoid_any(x: Any) -> Any:
     return _sigmoid(x) if isinstance(x, float) else x.sigmoid()
 
 
-def _d_sigmoid(x: Any, out: Any) -> Any:
+def _d_sigmoid(x: Operand, out: Operand) -> Operand:
     """σ'(x) = σ(x)·σ(−x): the textbook σ(1 − σ) loses digits where σ is near 1
     (1 − 0.999999917 keeps only ~9 of them), σ(−x) keeps all."""
     return out * _sigmoid_any(-x)
 
 
-def _d_tanh(x: Any, out: Any) -> Any:
+def _d_tanh(x: Operand, out: Operand) -> Operand:
     """tanh'(x) = 1 − tanh²(x) near 0; further out, where tanh² is near 1 and the
     subtraction would cancel, the same number as 4e/(1 + e)² with e = exp(−2|x|)."""
     if abs(float(x)) < 1.0:
@@ -467,7 +503,7 @@ def _d_tanh(x: Any, out: Any) -> Any:
     return 4 * e / ((1 + e) * (1 + e))
 
 
-def _pow_any(a: Any, b: Any) -> Any:
+def _pow_any(a: Operand, b: Operand) -> Operand:
     return _pow(a, b) if isinstance(a, float) and isinstance(b, float) else a**b
 
 
@@ -483,7 +519,7 @@ def _d_power_base(x: Any, c: Any) -> Any:
     return c * _pow_any(x, c - 1)
 
 
-def _d_power_exponent(base: Any, out: Any) -> Any:
+def _d_power_exponent(base: Operand, out: Operand) -> Operand:
     """d(base ** y)/dy = base^y · ln(base); 0 where base is 0, nan where base < 0.
 
     A negative base has a real power only at integer exponents, so the
@@ -531,7 +567,8 @@ RELU = Unary("relu", _relu, lambda x, out, c: 1.0 if x > 0 else 0.0)
 SIN = Unary("sin", _sin, lambda x, out, c: _cos_any(x))
 COS = Unary("cos", _cos, lambda x, out, c: -_sin_any(x))
 
-def _d_dot(xs: Any, out: Any, c: tuple) -> Any:
+def _d_dot(xs: Sequence[Operand], out: Operand,
+           c: tuple[Any, ...]) -> Sequence[Operand]:
     """d(Σ aᵢ·bᵢ + bias)/d(aᵢ) = bᵢ: each operand's derivative is its partner.
 
     c = (pick, form, *constants): ``pick([*inputs, *constants])`` lists each
@@ -540,7 +577,7 @@ def _d_dot(xs: Any, out: Any, c: tuple) -> Any:
     derivatives are just the constants. ``form`` is for the forward (``_dot``).
     (One flat tuple, often shared between nodes: a network allocates little for it.)
     """
-    pick = c[0]
+    pick: Callable[[list[Operand]], Sequence[Operand]] | None = c[0]
     if pick is None:
         return c[2:]
     return pick([*xs, *c[2:]])
@@ -554,7 +591,7 @@ def _sum(xs: Any, c: float) -> float:
     return total
 
 
-def _dot(xs: Any, c: tuple) -> float:
+def _dot(xs: Sequence[float], c: tuple[Any, ...]) -> float:
     """Σ aᵢ·bᵢ + bias, the operands read from ``[*xs, *constants]``.
 
     ``form = (a, b, bias)``: a[i] and b[i] are where the i-th pair's operands
@@ -564,7 +601,8 @@ def _dot(xs: Any, c: tuple) -> float:
     a, b, bias = c[1]
     table = [*xs, *c[2:]]
     total = builtins.sum([table[i] * table[j] for i, j in zip(a, b)])
-    return total + (table[bias] if type(bias) is int else bias)
+    result: float = total + (table[bias] if type(bias) is int else bias)
+    return result
 
 
 # Any number of Value inputs. ``sum`` keeps the sum of its number operands in c.
@@ -579,7 +617,7 @@ UNARY_BY_NAME = {op.name: op for op in (ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU
 # These three are the ordinary operations in IEEE arithmetic: 1 / 0 = inf,
 # 0 ** -0.5 = inf, log(-2) = nan, instead of an error. Their rules are in the
 # user's shape and use themselves, so every further derivative stays right.
-QUOTIENT = Custom("/", lambda a, b: _div_ieee(a, b),
+QUOTIENT: Custom = Custom("/", lambda a, b: _div_ieee(a, b),
                   lambda a, b, out: (QUOTIENT(1.0, b), QUOTIENT(-out, b)), 2)
 POWER = Custom("**", lambda a, b: _pow_ieee(a, b),
                lambda a, b, out: (_d_power_base(a, b), _d_power_exponent(a, out)), 2)

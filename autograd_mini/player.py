@@ -122,7 +122,7 @@ class Player:
     def _repr_html_(self) -> str:
         return self._fragment(page=False)
 
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write the page to ``path``, replaced whole or not at all."""
         try:
             write_atomic(path, self.html)
@@ -237,7 +237,7 @@ def _positions(root: Value, names: dict[Value, str], steps: list[Step],
         op = ids[v] + "_op"
         hot.append([ids[v], op, op + "_out"] + [f"{op}_in{i}" for i in range(len(v.parents))])
     index = {v: k for k, v in enumerate(names)}
-    paths = {}  # parent -> how many edges bring it gradient
+    paths: dict[Value, int] = {}  # parent -> how many edges bring it gradient
     for s in steps:
         paths[s.parent] = paths.get(s.parent, 0) + 1
     received: dict[Value, list[float]] = {}
@@ -275,9 +275,9 @@ def _term(x: float) -> str:
 
 
 def _grad_changes(grads: list[dict[str, float] | None], names: list[str]
-                  ) -> list[list[list]]:
+                  ) -> list[list[list[int | str]]]:
     """Per position, the nodes whose shown gradient changed: [index, text, exact]."""
-    changes = []
+    changes: list[list[list[int | str]]] = []
     shown: list[str | None] = [None] * len(names)
     for snap in grads:
         now = [None if snap is None or name not in snap else repr(snap[name])
@@ -294,7 +294,7 @@ def _mark_nodes(svg: str, prefix: str, names: list[str]) -> str:
     svg = svg[svg.index("<svg"):]  # no XML prolog inside HTML
     pattern = re.compile(rf'<g id="{re.escape(prefix)}_n(\d+)" class="node">(.*?)</g>', re.S)
 
-    def mark(m: re.Match) -> str:
+    def mark(m: re.Match[str]) -> str:
         k, body = int(m.group(1)), m.group(2)
         count = len(re.findall(r"<text[ >]", body))
         if count >= 3:  # name | data | grad

@@ -21,6 +21,7 @@ import contextlib
 import math
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import graphviz
 
@@ -70,11 +71,11 @@ class _Digraph(graphviz.Digraph):
     Jupyter's inline display goes through ``pipe``, so it is covered too.
     """
 
-    def pipe(self, *args, **kwargs):  # type: ignore[override]
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
         with _dot_needed():
             return super().pipe(*args, **kwargs)
 
-    def render(self, *args, **kwargs):  # type: ignore[override]
+    def render(self, *args: Any, **kwargs: Any) -> Any:
         with _dot_needed():
             return super().render(*args, **kwargs)
 
@@ -111,7 +112,7 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True,
 
 
 def _draw(root: Value, rankdir: str = "LR", show_grad: bool = True,
-          highlight: Value | Step | None = None, collapse: str | None = None,
+          highlight: Value | Step | Mismatch | None = None, collapse: str | None = None,
           model: object = None, max_nodes: int = MAX_NODES, svg_ids: str | None = None,
           caller: str = "draw_dot") -> graphviz.Digraph:
     """``draw_dot``; with ``svg_ids`` a prefix, every node and edge also gets an SVG id.
@@ -209,7 +210,8 @@ def _draw(root: Value, rankdir: str = "LR", show_grad: bool = True,
     return g
 
 
-def render_svg(root: Value, path: str | os.PathLike | None = None, **kw: object) -> str:
+def render_svg(root: Value, path: str | os.PathLike[str] | None = None,
+               **kw: object) -> str:
     """The drawing of ``draw_dot(root, **kw)`` as SVG text, also written to ``path`` if given.
 
     The file is replaced atomically: it is either the old one or the complete
@@ -224,7 +226,7 @@ def render_svg(root: Value, path: str | os.PathLike | None = None, **kw: object)
         path = os.fspath(path)
         if os.path.isdir(path):
             raise IsADirectoryError(f"render_svg: {path!r} is a directory, not a file name")
-    svg = draw_dot(root, **kw).pipe(format="svg", encoding="utf-8")  # type: ignore[arg-type]
+    svg: str = draw_dot(root, **kw).pipe(format="svg", encoding="utf-8")  # type: ignore[arg-type]
     if path is not None:
         _write_atomic(path, svg)
     return svg

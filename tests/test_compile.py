@@ -445,3 +445,38 @@ def test_an_op_with_its_own_floats_compiles_through_them():
     assert "_f_softclip" in f.source and "_d_softclip" in f.source
     with pytest.raises(ValueError, match=r"softclip: width must be > 0, got -1\.0"):
         f(1.0, -1.0)
+
+
+# --- user-made primitives and sin/cos: compiled through their own rules -------------
+
+
+def test_user_made_primitives_of_one_two_and_three_inputs_compile():
+    from autograd_mini import primitive
+    from autograd_mini.functions import sigmoid
+
+    softplus = primitive("softplus", lambda x: math.log1p(math.exp(x)),
+                         lambda x, out: sigmoid(x))
+    hypot = primitive("hypot", lambda a, b: math.hypot(a, b), lambda a, b, out: (a / out, b / out))
+    fma = primitive("fma", lambda a, b, c: a * b + c, lambda a, b, c, out: (b, a, 1.0))
+    root = primitive("root", lambda x: math.sqrt(x), lambda x, out: 0.5 / out)
+
+    def build(n):
+        a, b, c = (Value(v, label=k) for v, k in zip(n, "abc"))
+        y = softplus(a * b) + hypot(a, c) * fma(a, b, c) + fma(a, 2.0, b) + root(c * c + 1.0)
+        return [a, b, c], y.sin() * b.cos() + y
+
+    f = check(build, [0.5, -1.0, 2.0], [1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [-3.0, 0.5, -0.25],
+              [40.0, -40.0, 1e3])
+    assert "softplus" in f.source and "fma" in f.source
+
+
+def test_a_user_primitives_domain_error_is_the_engines():
+    from autograd_mini import primitive
+
+    ln = primitive("ln", lambda x: math.log(x), lambda x, out: 1 / x)
+
+    def build(n):
+        x = Value(n[0], label="x")
+        return [x], ln(x) * x
+
+    check(build, [2.0], [-1.0], [0.0], [3.0])

@@ -123,6 +123,7 @@ def test_metadata_a_package_index_shows(installed: tuple[Path, Path, dict]) -> N
     assert meta["License-File"] == ["LICENSE"]
     assert not any(c.startswith("License ::") for c in meta["Classifier"])
     assert "Programming Language :: Python :: 3" in meta["Classifier"]
+    assert "Typing :: Typed" in meta["Classifier"]
     assert len(meta["Classifier"]) >= 5
     assert {url.split(",")[0] for url in meta["Project-URL"]} >= {"Homepage", "Source",
                                                                  "Issues"}
@@ -152,6 +153,7 @@ def test_installed_files(installed: tuple[Path, Path, dict]) -> None:
     _, _, info = installed
     files = info["files"]
     assert "autograd_mini/__init__.py" in files and "autograd_mini/bridge.py" in files
+    assert "autograd_mini/py.typed" in files  # type checkers read the package's hints
     for f in files:
         assert not re.match(r"(tests?|notebooks|benchmarks|tools|docs)/", f), f
         assert not f.endswith(".ipynb"), f
