@@ -675,6 +675,8 @@ class _Generator:
             else:
                 args = [*xs]
             fn = op.forward
+            if isinstance(op, ops.Custom):  # a user's: its number operands too, errors named
+                args, fn = op.inputs(node, xs), op
             call = self._call(fn, word, args)
 
             def run(tracer: _Tracer) -> Any:
