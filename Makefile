@@ -61,7 +61,7 @@ lint: $(VENV)/.installed
 
 # Into bench-results.json: the committed run (benchmarks/results.json), which the
 # README quotes, changes only by running benchmarks/bench.py on purpose.
-bench: $(VENV)/.installed
+bench: $(VENV)/.package
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench.py --json bench-results.json
 

@@ -526,7 +526,6 @@ def test_compile_runs_user_primitives_with_their_constants_and_errors():
     x, y = Value(0.5, label="x"), Value(-1.0, label="y")
     out = softplus(x) * hypot(y, 3.0) + wave(x, y) + fma(2.0, x, y) + mylog(x)
     fn = compile(out, [x, y])
-    assert "hypot(y, 3.0)" in fn.source
     for a, b in [(0.5, -1.0), (1.5, 0.25)]:
         xa, yb = Value(a), Value(b)
         again = softplus(xa) * hypot(yb, 3.0) + wave(xa, yb) + fma(2.0, xa, yb) + mylog(xa)

@@ -192,6 +192,9 @@ def test_make_bench_leaves_the_committed_run_alone(tmp_path: Path) -> None:
     # The README quotes benchmarks/results.json (tested above): `make bench` on
     # another machine must not change it, or the next `make test` fails.
     plan = make_plan("bench", tmp_path)
+    installs = [line for line in plan.splitlines() if "pip install" in line and "-e" in line]
+    assert installs[-1].endswith("-e '.[bench]'")  # micrograd; not the dev extras
+    assert not any("[dev]" in line for line in installs)
     (run,) = [line for line in plan.splitlines() if "benchmarks/bench.py" in line]
     assert run.endswith("benchmarks/bench.py --json bench-results.json")
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
