@@ -60,6 +60,14 @@ def test_readme_performance_table_is_the_committed_benchmark_run() -> None:
     assert f"| {step['autograd_mini']['median'] * 1e3:.1f} ms |" in README
     assert f"| {results['memory']['autograd_mini']:.0f} B |" in README
     assert step["micrograd_over_ours"] >= 25 and step["ours_over_handwritten"] <= 3
+    # the compiled step, its compile time and when compiling pays off
+    assert f"| {step['compiled']['median'] * 1e3:.2f} ms |" in README
+    assert f"| {step['compile']['median']:.2f} s |" in README
+    assert f"**{step['compiled_over_handwritten']:.2f}×** the hand-written floor" in README
+    assert f"**{step['micrograd_over_compiled']:.0f}×** faster than micrograd" in README
+    assert f"pays for itself after **{step['break_even_steps']} steps**" in README
+    assert step["compiled_over_handwritten"] <= 0.7 and step["micrograd_over_compiled"] >= 150
+    assert step["compile"]["median"] <= 1.5
     assert all(target["met"] for target in results["targets"])
 
 
